@@ -1,0 +1,74 @@
+package cloudtrail
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/goccy/go-json"
+)
+
+type objKind int
+
+const (
+	objUnknown objKind = iota
+	objEvent
+	objLookupItem
+	objDigest
+	objDigestMetadata
+	objSmallContainer
+)
+
+// objectKind tells what a top-level JSON object is from its keys. firstKey,
+// when the caller already read it, settles the common cases without a
+// second parse: CloudTrail writes eventVersion first in every event.
+func objectKind(raw, firstKey []byte) objKind {
+	switch string(firstKey) {
+	case `"eventVersion"`:
+		return objEvent
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &keys); err != nil {
+		return objUnknown
+	}
+	has := func(k string) bool { _, ok := keys[k]; return ok }
+	isArray := func(k string) bool { v := keys[k]; return len(v) > 0 && v[0] == '[' }
+	switch {
+	case has("CloudTrailEvent"):
+		return objLookupItem
+	case isArray("Records") || isArray("Events"):
+		return objSmallContainer
+	case has("eventVersion") || has("eventTime") || has("eventName") || has("eventID") || has("eventSource"):
+		return objEvent
+	case has("digestStartTime") || has("digestEndTime") || has("logFiles") || has("digestS3Object"):
+		return objDigest
+	case has("signature") && has("signature-algorithm"):
+		return objDigestMetadata
+	}
+	return objUnknown
+}
+
+// keyList names up to eight keys of an object, for error messages.
+func keyList(raw []byte) string {
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &keys); err != nil {
+		return "(unreadable)"
+	}
+	names := make([]string, 0, len(keys))
+	for k := range keys {
+		if len(k) > 40 {
+			k = k[:40] + "…"
+		}
+		names = append(names, strconv.Quote(k))
+	}
+	sort.Strings(names)
+	more := ""
+	if len(names) > 8 {
+		more = ", …"
+		names = names[:8]
+	}
+	if len(names) == 0 {
+		return "{} (none)"
+	}
+	return "[" + strings.Join(names, ", ") + more + "]"
+}
