@@ -1,0 +1,81 @@
+package casefile
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestOpenCreatesAndLocks(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "acme-2026-03")
+	if _, err := Open(dir, "v1", false); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("reading a missing case: %v, want ErrNotExist", err)
+	}
+	c, err := Open(dir, "v1", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if c.Meta.ID != "acme-2026-03" || c.Meta.HarrierVersion != "v1" || c.Meta.CreatedAt.Location().String() != "UTC" {
+		t.Errorf("meta %+v", c.Meta)
+	}
+	if _, err := Open(dir, "v1", true); !errors.Is(err, ErrLocked) {
+		t.Errorf("second writer: %v, want ErrLocked", err)
+	}
+	r, err := Open(dir, "v1", false)
+	if err != nil {
+		t.Fatalf("a reader must not need the lock: %v", err)
+	}
+	r.Close()
+}
+
+func TestDamagedManifestIsReported(t *testing.T) {
+	dir := t.TempDir()
+	c, err := Open(dir, "v1", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	os.WriteFile(filepath.Join(dir, ManifestFile), []byte("{\"path\":\"evidence/a\"}\n{not json\n"), 0o644)
+	if _, err := Open(dir, "v1", false); err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("damaged manifest: %v, want an error naming line 2", err)
+	}
+}
+
+func TestIntakeAbortLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(t.TempDir(), "x.json")
+	os.WriteFile(src, []byte("hello"), 0o644)
+	c, err := Open(filepath.Join(dir, "case"), "v1", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	in, err := c.Intake(src, "../../etc/x.json", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Path() != "evidence/etc/x.json" {
+		t.Errorf("a relative path escaped the evidence folder: %s", in.Path())
+	}
+	io.ReadAll(in)
+	in.Abort()
+	if tmp, _ := os.ReadDir(c.TempPath()); len(tmp) != 0 {
+		t.Errorf("abort left %d temporary files", len(tmp))
+	}
+	if len(c.Entries()) != 0 {
+		t.Errorf("abort recorded an entry")
+	}
+	// the path is free again
+	in2, err := c.Intake(src, "etc/x.json", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, isNew, err := in2.Commit("jsonl")
+	if err != nil || !isNew || e.Path != "evidence/etc/x.json" || e.Size != 5 {
+		t.Errorf("commit %+v %v %v", e, isNew, err)
+	}
+}
