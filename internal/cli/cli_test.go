@@ -1,0 +1,292 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// harrier runs the CLI in-process as a user would, with a clean environment.
+func harrier(t testing.TB, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
+	code = e.run(context.Background(), args)
+	return out.String(), errb.String(), code
+}
+
+// ev is a compact description of one crafted event.
+type ev struct {
+	id, name, source, key, arn, issuer, ip, account, region, errCode, ua string
+	sec                                                                  int
+}
+
+func (e ev) json() string {
+	m := map[string]any{
+		"eventVersion": "1.08", "eventID": e.id, "eventName": e.name, "eventSource": e.source,
+		"eventTime": fmt.Sprintf("2026-03-%02dT10:00:%02dZ", 10+e.sec/60, e.sec%60),
+		"awsRegion": e.region, "sourceIPAddress": e.ip, "userAgent": e.ua, "recipientAccountId": e.account,
+		"eventType": "AwsApiCall", "readOnly": true,
+	}
+	id := map[string]any{"type": "IAMUser", "arn": e.arn, "accessKeyId": e.key, "accountId": e.account}
+	if e.issuer != "" {
+		id["type"] = "AssumedRole"
+		id["sessionContext"] = map[string]any{"sessionIssuer": map[string]any{"type": "Role", "arn": e.issuer}}
+	}
+	m["userIdentity"] = id
+	if e.errCode != "" {
+		m["errorCode"], m["errorMessage"] = e.errCode, "denied"
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
+}
+
+var crafted = []ev{
+	{id: "a1", name: "GetCallerIdentity", source: "sts.amazonaws.com", key: "AKIAAAAAAAAAAAAAAAA1", arn: "arn:aws:iam::111111111111:user/alice", ip: "198.51.100.7", account: "111111111111", region: "us-east-1", ua: "aws-cli/2", sec: 0},
+	{id: "a2", name: "ListBuckets", source: "s3.amazonaws.com", key: "AKIAAAAAAAAAAAAAAAA1", arn: "arn:aws:iam::111111111111:user/alice", ip: "203.0.113.9", account: "111111111111", region: "us-east-1", errCode: "AccessDenied", ua: "python-requests/2.31", sec: 61},
+	{id: "b1", name: "CreateUser", source: "iam.amazonaws.com", key: "ASIABBBBBBBBBBBBBBB1", arn: "arn:aws:sts::111111111111:assumed-role/Admin/x", issuer: "arn:aws:iam::111111111111:role/Admin", ip: "203.0.113.10", account: "111111111111", region: "us-east-1", ua: "\x1b[31mevil\x1b[0m", sec: 122},
+	{id: "c1", name: "RunInstances", source: "ec2.amazonaws.com", key: "AKIACCCCCCCCCCCCCCC1", arn: "arn:aws:iam::222222222222:user/ci", ip: "2001:db8::5", account: "222222222222", region: "eu-west-1", ua: "terraform", sec: 183},
+	{id: "c2", name: "StopLogging", source: "cloudtrail.amazonaws.com", key: "AKIACCCCCCCCCCCCCCC1", arn: "arn:aws:iam::222222222222:user/ci", ip: "2001:db9::5", account: "222222222222", region: "eu-west-1", errCode: "AccessDenied", ua: "terraform", sec: 244},
+}
+
+func craftedCase(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	var lines []string
+	for _, e := range crafted {
+		lines = append(lines, e.json())
+	}
+	src := filepath.Join(dir, "events.jsonl")
+	if err := os.WriteFile(src, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	caseDir := filepath.Join(dir, "case")
+	if out, errOut, code := harrier(t, "ingest", "--case", caseDir, src); code != 0 {
+		t.Fatalf("ingest exit %d\n%s%s", code, out, errOut)
+	}
+	return caseDir
+}
+
+func TestTimelineFilters(t *testing.T) {
+	caseDir := craftedCase(t)
+	cases := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"all", nil, []string{"a1", "a2", "b1", "c1", "c2"}},
+		{"key", []string{"--key", "AKIAAAAAAAAAAAAAAAA1"}, []string{"a1", "a2"}},
+		{"two keys", []string{"--key", "AKIAAAAAAAAAAAAAAAA1,AKIACCCCCCCCCCCCCCC1"}, []string{"a1", "a2", "c1", "c2"}},
+		{"principal exact", []string{"--principal", "arn:aws:iam::111111111111:user/alice"}, []string{"a1", "a2"}},
+		{"principal glob", []string{"--principal", "arn:aws:iam::222222222222:*"}, []string{"c1", "c2"}},
+		{"principal matches the role of a session", []string{"--principal", "arn:aws:iam::111111111111:role/Admin"}, []string{"b1"}},
+		{"ip exact", []string{"--ip", "203.0.113.9"}, []string{"a2"}},
+		{"ip cidr v4", []string{"--ip", "203.0.113.0/24"}, []string{"a2", "b1"}},
+		{"ip cidr v6", []string{"--ip", "2001:db8::/32"}, []string{"c1"}},
+		{"ip v4 and v6", []string{"--ip", "198.51.100.7", "--ip", "2001:db9::/32"}, []string{"a1", "c2"}},
+		{"event glob any case", []string{"--event", "list*,stoplogging"}, []string{"a2", "c2"}},
+		{"source", []string{"--source", "iam*"}, []string{"b1"}},
+		{"account", []string{"--account", "222222222222"}, []string{"c1", "c2"}},
+		{"region", []string{"--region", "us-east-1"}, []string{"a1", "a2", "b1"}},
+		{"errors", []string{"--errors"}, []string{"a2", "c2"}},
+		{"since", []string{"--since", "2026-03-11T10:00:02Z"}, []string{"b1", "c1", "c2"}},
+		{"until is exclusive", []string{"--until", "2026-03-11T10:00:02Z"}, []string{"a1", "a2"}},
+		{"until a date means its end", []string{"--until", "2026-03-12"}, []string{"a1", "a2", "b1"}},
+		{"combined", []string{"--account", "111111111111", "--errors"}, []string{"a2"}},
+		{"limit", []string{"--limit", "2"}, []string{"a1", "a2"}},
+		{"nothing", []string{"--key", "AKIANOPE"}, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"timeline", "--case", caseDir, "--format", "jsonl"}, tc.args...)
+			out, errOut, code := harrier(t, args...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			var got []string
+			for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+				if line == "" {
+					continue
+				}
+				var j map[string]any
+				if err := json.Unmarshal([]byte(line), &j); err != nil {
+					t.Fatalf("bad jsonl line %q: %v", line, err)
+				}
+				got = append(got, j["event_id"].(string))
+			}
+			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestTimelineJSONLKeys(t *testing.T) {
+	caseDir := craftedCase(t)
+	out, _, _ := harrier(t, "timeline", "--case", caseDir, "--format", "jsonl", "--key", "ASIABBBBBBBBBBBBBBB1")
+	var j map[string]any
+	if err := json.Unmarshal([]byte(out), &j); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for k := range j {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	want := "access_key_id account error_code error_message event_id event_name event_source evidence_file identity_type principal read_only record_index region resource source_ip time user_agent"
+	if strings.Join(keys, " ") != want {
+		t.Errorf("keys %v\nwant %s", keys, want)
+	}
+	if j["principal"] != "arn:aws:sts::111111111111:assumed-role/Admin/x" || j["time"] != "2026-03-12T10:00:02Z" {
+		t.Errorf("line %s", out)
+	}
+}
+
+func TestTimelineTableEscapesHostileText(t *testing.T) {
+	caseDir := craftedCase(t)
+	out, _, code := harrier(t, "timeline", "--case", caseDir)
+	if code != 0 || strings.Contains(out, "\x1b") {
+		t.Fatalf("exit %d; a raw escape character reached the terminal:\n%q", code, out)
+	}
+	out, _, _ = harrier(t, "query", "--case", caseDir, "SELECT user_agent FROM events WHERE event_id = 'b1'")
+	if strings.Contains(out, "\x1b") || !strings.Contains(out, `\x1b[31mevil`) {
+		t.Errorf("query table output: %q", out)
+	}
+}
+
+func TestTimelineCSV(t *testing.T) {
+	caseDir := craftedCase(t)
+	out, _, code := harrier(t, "timeline", "--case", caseDir, "--format", "csv", "--errors")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 3 || !strings.HasPrefix(lines[0], "time,event_id,account") || !strings.Contains(lines[1], ",a2,") {
+		t.Errorf("exit %d csv:\n%s", code, out)
+	}
+}
+
+func TestQuery(t *testing.T) {
+	caseDir := craftedCase(t)
+	q := "SELECT event_name, count(*) AS n FROM events GROUP BY 1 ORDER BY 1"
+	out, _, code := harrier(t, "query", "--case", caseDir, "--format", "csv", q)
+	if code != 0 || !strings.HasPrefix(out, "event_name,n\nCreateUser,1\nGetCallerIdentity,1\n") {
+		t.Errorf("csv exit %d:\n%s", code, out)
+	}
+	out, _, code = harrier(t, "query", "--case", caseDir, "--format", "json", "SELECT event_id, event_time, read_only FROM events WHERE event_id = 'a1'")
+	var rows []map[string]any
+	if err := json.Unmarshal([]byte(out), &rows); code != 0 || err != nil || len(rows) != 1 || rows[0]["event_time"] != "2026-03-10T10:00:00Z" || rows[0]["read_only"] != true {
+		t.Errorf("json exit %d err %v: %s", code, err, out)
+	}
+	out, _, code = harrier(t, "query", "--case", caseDir, q)
+	if code != 0 || !strings.Contains(out, "GetCallerIdentity") {
+		t.Errorf("table exit %d:\n%s", code, out)
+	}
+	// read-only: the evidence store cannot be changed through query
+	_, errOut, code := harrier(t, "query", "--case", caseDir, "DELETE FROM events")
+	if code != ExitError || !strings.Contains(strings.ToLower(errOut), "read-only") {
+		t.Errorf("DELETE through query: exit %d, %s", code, errOut)
+	}
+	if out, _, _ := harrier(t, "query", "--case", caseDir, "--format", "csv", "SELECT count(*) FROM events"); !strings.Contains(out, "5") {
+		t.Errorf("events changed: %s", out)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.jsonl")
+	os.WriteFile(good, []byte(crafted[0].json()+"\n"), 0o644)
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte(`{"not":"cloudtrail"}`), 0o644)
+	caseDir := filepath.Join(dir, "case")
+	cases := []struct {
+		name string
+		args []string
+		code int
+		out  string // substring of stdout+stderr
+	}{
+		{"no command", nil, ExitUsage, "Commands:"},
+		{"unknown command", []string{"frobnicate"}, ExitUsage, "unknown command"},
+		{"help", []string{"--help"}, ExitOK, "Commands:"},
+		{"ingest without case", []string{"ingest", good}, ExitUsage, "--case"},
+		{"ingest without paths", []string{"ingest", "--case", caseDir}, ExitUsage, "at least one"},
+		{"ingest good", []string{"ingest", "--case", caseDir, good}, ExitOK, "1 read = 1 stored + 0 duplicates + 0 rejected"},
+		{"flags after paths", []string{"ingest", good, "--case", caseDir}, ExitOK, "1 read = 0 stored + 1 duplicates"},
+		{"ingest some bad", []string{"ingest", "--case", caseDir, good, bad}, ExitPartial, "not CloudTrail"},
+		{"bad format flag", []string{"timeline", "--case", caseDir, "--format", "xml"}, ExitUsage, "--format"},
+		{"bad since", []string{"timeline", "--case", caseDir, "--since", "yesterday"}, ExitUsage, "--since"},
+		{"bad cidr", []string{"timeline", "--case", caseDir, "--ip", "10.0.0.0/99"}, ExitError, "--ip"},
+		{"case missing", []string{"case", "info", "--case", filepath.Join(dir, "nope")}, ExitError, "ingest evidence"},
+		{"version", []string{"version"}, ExitOK, "harrier "},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errOut, code := harrier(t, tc.args...)
+			if code != tc.code || !strings.Contains(out+errOut, tc.out) {
+				t.Errorf("exit %d (want %d), output lacks %q:\n%s%s", code, tc.code, tc.out, out, errOut)
+			}
+		})
+	}
+}
+
+// TestCaseInfoGolden checks `case info` on a simulated case against golden
+// files; run with -update to rewrite them after a deliberate change.
+func TestCaseInfoGolden(t *testing.T) {
+	if testing.Short() {
+		t.Skip("simulates a week of activity")
+	}
+	dir := t.TempDir()
+	evidence := filepath.Join(dir, "evidence")
+	if _, errOut, code := harrier(t, "simulate", "--out", evidence, "--seed", "7"); code != 0 {
+		t.Fatalf("simulate: %s", errOut)
+	}
+	caseDir := filepath.Join(dir, "golden-case")
+	if out, errOut, code := harrier(t, "ingest", "--case", caseDir, evidence); code != 0 {
+		t.Fatalf("ingest exit %d: %s%s", code, out, errOut)
+	}
+	volatile := regexp.MustCompile(`created [0-9TZ:-]+ by [^)]*`)
+	out, _, code := harrier(t, "case", "info", "--case", caseDir, "--detail")
+	if code != 0 {
+		t.Fatalf("case info exit %d", code)
+	}
+	golden(t, "caseinfo.golden.txt", volatile.ReplaceAllString(out, "created (time) by (operator)"))
+
+	out, _, code = harrier(t, "case", "info", "--case", caseDir, "--format", "json")
+	if code != 0 {
+		t.Fatalf("case info json exit %d", code)
+	}
+	var info map[string]any
+	if err := json.Unmarshal([]byte(out), &info); err != nil {
+		t.Fatal(err)
+	}
+	c := info["case"].(map[string]any)
+	c["created_at"], c["created_by"] = "(time)", "(operator)"
+	b, _ := json.MarshalIndent(info, "", "  ")
+	golden(t, "caseinfo.golden.json", string(b)+"\n")
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		os.MkdirAll("testdata", 0o755)
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from the golden file (go test ./internal/cli -run %s -update to accept):\n--- got\n%s", name, t.Name(), got)
+	}
+}

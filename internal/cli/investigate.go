@@ -1,0 +1,82 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/harrier-ir/harrier/internal/simulate"
+)
+
+func runInvestigate(ctx context.Context, e *env, args []string) error {
+	fs := flagSet(e, "investigate", "--case DIR PATH... | --demo")
+	caseFlag := fs.String("case", "", "the case folder (created on first use); or HARRIER_CASE")
+	demo := fs.Bool("demo", false, "investigate a freshly simulated breach in a temporary folder")
+	seed := fs.Int64("seed", 1, "with --demo: the scenario seed")
+	reference := fs.Bool("reference", false, "record large evidence in place instead of copying it")
+	paths, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	var truth *simulate.Truth
+	dir := *caseFlag
+	if *demo {
+		if len(paths) > 0 {
+			return usageErr("--demo simulates its own evidence; give no paths")
+		}
+		tmp, err := os.MkdirTemp("", "harrier-demo-")
+		if err != nil {
+			return err
+		}
+		evidence := filepath.Join(tmp, "evidence")
+		fmt.Fprintf(e.stdout, "Simulating a breach into %s ...\n", evidence)
+		res, err := simulate.Write(ctx, evidence, simulate.Options{Seed: *seed})
+		if err != nil {
+			return err
+		}
+		truth = &res.Truth
+		if dir == "" {
+			dir = filepath.Join(tmp, "case")
+		}
+		paths = []string{evidence}
+	} else {
+		if dir, err = e.caseDir(dir); err != nil {
+			return err
+		}
+		if len(paths) == 0 {
+			return usageErr("investigate needs evidence paths (or --demo)")
+		}
+	}
+	fmt.Fprintf(e.stdout, "\n== Ingest\n")
+	ingestErr := ingestPaths(ctx, e, dir, paths, *reference, 0)
+	if ingestErr != nil && ingestErr != errPartial {
+		return ingestErr
+	}
+	c, st, err := openForRead(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	defer st.Close()
+	info, err := gatherInfo(ctx, c, st)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "\n== The case\n")
+	if err := printInfo(e.stdout, info, false); err != nil {
+		return err
+	}
+	abs, _ := filepath.Abs(dir)
+	fmt.Fprintf(e.stdout, "\n== Next\nThe case is at %s. Ask it questions:\n", abs)
+	if truth != nil {
+		fmt.Fprintln(e.stdout)
+		printTruth(e.stdout, *truth)
+		fmt.Fprintf(e.stdout, "\n  harrier timeline --case %s --key %s\n", abs, truth.LeakedAccessKeyID)
+		fmt.Fprintf(e.stdout, "  harrier timeline --case %s --ip %s --errors\n", abs, truth.AttackerIPs[0])
+	} else {
+		fmt.Fprintf(e.stdout, "  harrier timeline --case %s --errors --limit 50\n", abs)
+	}
+	fmt.Fprintf(e.stdout, "  harrier query --case %s \"SELECT event_name, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC LIMIT 20\"\n", abs)
+	return ingestErr
+}
