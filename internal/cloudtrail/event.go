@@ -90,10 +90,10 @@ type wireEvent struct {
 	AdditionalEventData json.RawMessage `json:"additionalEventData"`
 	RequestID           string          `json:"requestID"`
 	EventID             string          `json:"eventID"`
-	ReadOnly            json.RawMessage `json:"readOnly"`
+	ReadOnly            *bool           `json:"readOnly"` // a string here sends the record down the lenient path
 	Resources           json.RawMessage `json:"resources"`
 	EventType           string          `json:"eventType"`
-	ManagementEvent     json.RawMessage `json:"managementEvent"`
+	ManagementEvent     *bool           `json:"managementEvent"`
 	RecipientAccountID  string          `json:"recipientAccountId"`
 	SharedEventID       string          `json:"sharedEventID"`
 	EventCategory       string          `json:"eventCategory"`
@@ -112,8 +112,8 @@ type wireIdentity struct {
 	IdentityProvider string `json:"identityProvider"`
 	SessionContext   *struct {
 		Attributes *struct {
-			CreationDate     string          `json:"creationDate"`
-			MFAAuthenticated json.RawMessage `json:"mfaAuthenticated"`
+			CreationDate     string `json:"creationDate"`
+			MFAAuthenticated string `json:"mfaAuthenticated"` // CloudTrail writes "true"/"false"
 		} `json:"attributes"`
 		SessionIssuer *struct {
 			Type        string `json:"type"`
@@ -160,10 +160,10 @@ func ParseEvent(raw []byte) (Event, error) {
 		UserAgent:           w.UserAgent,
 		ErrorCode:           w.ErrorCode,
 		ErrorMessage:        w.ErrorMessage,
-		ReadOnly:            rawBool(w.ReadOnly),
+		ReadOnly:            ptrBool(w.ReadOnly),
 		EventType:           w.EventType,
 		EventCategory:       w.EventCategory,
-		ManagementEvent:     rawBool(w.ManagementEvent),
+		ManagementEvent:     ptrBool(w.ManagementEvent),
 		RecipientAccountID:  w.RecipientAccountID,
 		SharedEventID:       w.SharedEventID,
 		RequestID:           w.RequestID,
@@ -189,7 +189,7 @@ func ParseEvent(raw []byte) (Event, error) {
 	if sc := id.SessionContext; sc != nil {
 		if a := sc.Attributes; a != nil {
 			ev.Identity.SessionCreated = parseTime(a.CreationDate)
-			ev.Identity.MFAAuthenticated = rawBool(a.MFAAuthenticated)
+			ev.Identity.MFAAuthenticated = rawBool(json.RawMessage(a.MFAAuthenticated))
 		}
 		if si := sc.SessionIssuer; si != nil {
 			ev.Identity.SessionIssuerType = si.Type
@@ -384,4 +384,11 @@ func text(v any) string {
 		return ""
 	}
 	return string(b)
+}
+
+func ptrBool(b *bool) OptBool {
+	if b == nil {
+		return OptBool{}
+	}
+	return OptBool{Value: *b, Valid: true}
 }

@@ -1,6 +1,7 @@
 package cloudtrail
 
 import (
+	"bytes"
 	"strings"
 
 	"github.com/goccy/go-json"
@@ -141,6 +142,10 @@ func (p *resourceParams) summary(source string) string {
 func str(r json.RawMessage) string {
 	if len(r) < 2 || r[0] != '"' {
 		return ""
+	}
+	// the common case, a plain string, needs no decoder
+	if body := r[1 : len(r)-1]; r[len(r)-1] == '"' && bytes.IndexByte(body, '\\') < 0 && bytes.IndexByte(body, '"') < 0 {
+		return string(body)
 	}
 	var s string
 	if json.Unmarshal(r, &s) != nil {
