@@ -39,7 +39,7 @@ SELECT
   (r->'$.additionalEventData')::VARCHAR AS additional_event_data, (r->'$.resources')::VARCHAR AS resources,
   r::VARCHAR AS raw, filename AS evidence_file
 FROM (SELECT unnest(Records) AS r, filename
-      FROM read_json('%s', columns = {Records: 'JSON[]'}, filename = true, maximum_object_size = 268435456))`
+      FROM read_json('%s', columns = {Records: 'JSON[]'}, filename = true, maximum_object_size = 67108864))`
 
 func main() {
 	mem := flag.String("memory", "1GB", "DuckDB memory_limit")
@@ -58,7 +58,7 @@ func main() {
 		os.Exit(1)
 	}
 	defer st.Close()
-	glob := filepath.Join(flag.Arg(0), "**", "CloudTrail", "**", "*.json.gz")
+	glob := filepath.Join(flag.Arg(0), "**", "*.json.gz") // trail logs; the simulated set has no digests
 	start := time.Now()
 	if _, err := st.DB().ExecContext(ctx, `DROP TABLE events`); err != nil {
 		fmt.Fprintln(os.Stderr, err)

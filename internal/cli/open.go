@@ -10,10 +10,11 @@ import (
 	"github.com/harrier-ir/harrier/internal/store"
 )
 
-// storeMemory is DuckDB's memory limit for harrier's own work; with Go's
-// share it keeps a run well under 1 GiB whatever the evidence size (DuckDB
-// spills to the case's tmp folder beyond it).
-const storeMemory = "512MB"
+// storeMemory is DuckDB's memory limit for harrier's own work. With what the
+// sinks hold uncommitted (store.commitBytes each) and Go's share it keeps a
+// run under 1 GiB whatever the evidence size; DuckDB spills to the case's
+// tmp folder beyond it.
+const storeMemory = "256MB"
 
 // openForWrite opens (creating) a case and its store for a command that adds
 // to it.

@@ -14,10 +14,12 @@ import (
 	"github.com/harrier-ir/harrier/internal/cloudtrail"
 )
 
-// commitEvery bounds how many rows a sink holds in one transaction, which
-// bounds DuckDB's memory during very large loads. Atomicity of the whole
-// load comes from the loads table, not from one transaction.
-const commitEvery = 100_000
+// commitBytes bounds the data a sink holds in one transaction. DuckDB keeps
+// a transaction's appended rows outside its memory_limit until commit, so
+// this (per sink) plus the limit bounds memory whatever the evidence size.
+// Smaller commits cost more CPU; atomicity of the whole load comes from the
+// loads table, not from one transaction.
+const commitBytes = 48 << 20
 
 // LoadInfo describes an ingest run for the loads table.
 type LoadInfo struct {
@@ -60,7 +62,7 @@ type Sink struct {
 	ap      *duckdb.Appender
 	rej     *duckdb.Appender
 	row     []driver.Value
-	pending int
+	pending int   // bytes appended since the last commit
 	Rows    int64 // rows appended through this sink
 }
 
@@ -150,8 +152,9 @@ func (k *Sink) Append(ctx context.Context, ev *cloudtrail.Event, raw []byte, fil
 		return fmt.Errorf("append %s record %d: %w", file, index, err)
 	}
 	k.Rows++
-	k.pending++
-	if k.pending >= commitEvery {
+	// the raw record and the JSON members are most of a row's bytes
+	k.pending += 64 + len(raw) + len(ev.RequestParameters) + len(ev.ResponseElements) + len(ev.AdditionalEventData) + len(ev.Resources)
+	if k.pending >= commitBytes {
 		return k.commit(ctx, true)
 	}
 	return nil

@@ -62,6 +62,11 @@ func Open(ctx context.Context, file string, opts Options) (*Store, error) {
 		q.Set("threads", strconv.Itoa(opts.Threads))
 	}
 	q.Set("preserve_insertion_order", "false")
+	// A large load commits many transactions; checkpointing after each
+	// (DuckDB's default once the WAL passes 16 MB) multiplies the work.
+	// Appended data is written optimistically to the database file, so the
+	// WAL stays small and one checkpoint at close suffices.
+	q.Set("checkpoint_threshold", "1GB")
 	dsn := file + "?" + q.Encode()
 	settings := []string{"SET TimeZone='UTC'"}
 	connector, err := duckdb.NewConnector(dsn, func(execer driver.ExecerContext) error {
