@@ -28,7 +28,8 @@ measure() { # name, command...
 }
 echo "== (c) floor: gzip + typed JSON parsing in Go"
 measure floor "$out/floor" "$out/evidence"
-echo "== (b) DuckDB read_json into a table (memory_limit 1GB, threads 2)"
-measure read_json "$out/readjson" "$out/evidence" "$out/readjson.duckdb" || echo "read_json failed"
+echo "== (b) DuckDB read_json into a table (threads 2): memory_limit 1GB, then 4GB if that runs out"
+measure read_json "$out/readjson" -memory 1GB "$out/evidence" "$out/readjson.duckdb" ||
+  measure read_json "$out/readjson" -memory 4GB "$out/evidence" "$out/readjson.duckdb" || echo "read_json failed"
 echo "== (a) harrier ingest, end to end"
 measure ingest "$out/harrier" ingest --case "$out/case" "$out/evidence"
