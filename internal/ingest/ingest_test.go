@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -415,5 +416,37 @@ func TestIncompleteLoadIsRecovered(t *testing.T) {
 	}
 	if n := f2.count(t, `SELECT count(*) FROM events`); n != 1 {
 		t.Errorf("%d events after recovery, want the 1 of the completed load", n)
+	}
+}
+
+func TestIngestReportsWhatItCannotRead(t *testing.T) {
+	src := t.TempDir()
+	writeFiles(t, src, map[string][]byte{"ok.json": []byte(trailLog(event("e1", "CreateUser", 1)))})
+	if err := syscall.Mkfifo(filepath.Join(src, "pipe"), 0o644); err != nil {
+		t.Skip("no FIFOs here:", err)
+	}
+	os.Symlink(t.TempDir(), filepath.Join(src, "linked-folder"))
+	os.Symlink(filepath.Join(src, "ok.json"), filepath.Join(src, "linked-file.json"))
+	f := openCase(t, filepath.Join(t.TempDir(), "case"))
+	done := make(chan Summary)
+	go func() { done <- f.ingest(t, src, filepath.Join(src, "pipe")) }()
+	var sum Summary
+	select {
+	case sum = <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("ingest blocked on a FIFO")
+	}
+	var reasons []string
+	for _, fl := range sum.Failures {
+		reasons = append(reasons, filepath.Base(fl.Path)+": "+fl.Err)
+	}
+	got := strings.Join(reasons, "\n")
+	for _, want := range []string{"pipe: not a regular file", "linked-folder: symbolic link to a folder"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("failures lack %q:\n%s", want, got)
+		}
+	}
+	if sum.OK() || sum.Totals.Stored != 1 || sum.Totals.Duplicates != 1 {
+		t.Errorf("totals %+v: the file and its symlink are read, the rest reported", sum.Totals)
 	}
 }

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -38,6 +39,10 @@ func walk(inputs []string, caseDir string) ([]input, []Failure) {
 			continue
 		}
 		if !info.IsDir() {
+			if !info.Mode().IsRegular() {
+				failures = append(failures, Failure{Path: arg, Err: notRegular(info.Mode())})
+				continue
+			}
 			if !seen[abs] && !inCase(abs) {
 				seen[abs] = true
 				files = append(files, input{abs: abs, rel: filepath.Base(abs)})
@@ -63,8 +68,18 @@ func walk(inputs []string, caseDir string) ([]input, []Failure) {
 				return nil
 			}
 			if !d.Type().IsRegular() {
-				// a symlink to a file is followed; anything else is no evidence
-				if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() {
+				// a symlink to a file is followed; anything else is reported,
+				// never opened (a FIFO would block) and never silently dropped
+				st, err := os.Stat(p)
+				switch {
+				case err != nil:
+					failures = append(failures, Failure{Path: p, Err: err.Error()})
+					return nil
+				case st.IsDir():
+					failures = append(failures, Failure{Path: p, Err: "symbolic link to a folder: not followed (name the folder itself to ingest it)"})
+					return nil
+				case !st.Mode().IsRegular():
+					failures = append(failures, Failure{Path: p, Err: notRegular(st.Mode())})
 					return nil
 				}
 			}
@@ -82,4 +97,8 @@ func walk(inputs []string, caseDir string) ([]input, []Failure) {
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].abs < files[j].abs })
 	return files, failures
+}
+
+func notRegular(m fs.FileMode) string {
+	return fmt.Sprintf("not a regular file (%s): skipped", m.Type())
 }
