@@ -39,10 +39,30 @@ func TestDamagedManifestIsReported(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Close()
-	os.WriteFile(filepath.Join(dir, ManifestFile), []byte("{\"path\":\"evidence/a\"}\n{not json\n"), 0o644)
-	if _, err := Open(dir, "v1", false); err == nil || !strings.Contains(err.Error(), "line 2") {
-		t.Errorf("damaged manifest: %v, want an error naming line 2", err)
+	// a damaged middle line and a last line cut off by a crash
+	os.WriteFile(filepath.Join(dir, ManifestFile), []byte("{\"path\":\"evidence/a\"}\n{not json\n{\"path\":\"evidence/b\"}\n{\"path\":\"evid"), 0o644)
+	c, err = Open(dir, "v1", true)
+	if err != nil {
+		t.Fatalf("a damaged manifest must still open: %v", err)
 	}
+	probs := strings.Join(c.ManifestProblems(), "\n")
+	if len(c.Entries()) != 2 || !strings.Contains(probs, "line 2 is damaged") || !strings.Contains(probs, "line 4 is damaged: cut short") {
+		t.Errorf("entries %d, problems:\n%s", len(c.Entries()), probs)
+	}
+	// the next entry starts on a line of its own; the damaged bytes stay
+	if err := c.manifest.add(Entry{Path: "evidence/c"}); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	b, _ := os.ReadFile(filepath.Join(dir, ManifestFile))
+	if !strings.HasSuffix(string(b), "{\"path\":\"evid\n{\"path\":\"evidence/c\",") && !strings.Contains(string(b), "{\"path\":\"evid\n{\"path\":\"evidence/c\"") {
+		t.Errorf("manifest after append:\n%s", b)
+	}
+	c, err = Open(dir, "v1", false)
+	if err != nil || len(c.Entries()) != 3 {
+		t.Fatalf("reopen: %v, %d entries", err, len(c.Entries()))
+	}
+	c.Close()
 }
 
 func TestIntakeAbortLeavesNothing(t *testing.T) {

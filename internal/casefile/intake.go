@@ -29,6 +29,7 @@ type Intake struct {
 	target    string // case-relative, slash-separated; or the absolute path when referenced
 	reference bool
 	existing  *Entry // the same bytes are already in the case at target
+	differs   *Entry // an earlier entry for the same place holds other bytes
 	done      bool
 }
 
@@ -79,6 +80,9 @@ func (in *Intake) place(target string) error {
 	sum, err := hashFile(in.src)
 	if err != nil {
 		return fmt.Errorf("hash %s: %w", in.original, err)
+	}
+	if e, ok := c.lookup(target); ok && e.SHA256 != sum {
+		in.differs = &e
 	}
 	for _, t := range []string{target, target + ".harrier-" + sum[:12]} {
 		if e, ok := c.lookup(t); ok && e.SHA256 == sum {
@@ -136,6 +140,17 @@ func hashFile(f *os.File) (string, error) {
 // Path is where the evidence is (or will be) in the case.
 func (in *Intake) Path() string { return in.target }
 
+// Differs returns the earlier manifest entry for the same place (the same
+// path in the case, or the same referenced file) when its bytes differ from
+// what was read this time: evidence that changed between two ingests. Valid
+// after Commit.
+func (in *Intake) Differs() (Entry, bool) {
+	if in.differs == nil {
+		return Entry{}, false
+	}
+	return *in.differs, true
+}
+
 // Read reads the source, hashing and copying what it returns.
 func (in *Intake) Read(p []byte) (int, error) {
 	n, err := in.src.Read(p)
@@ -165,6 +180,9 @@ func (in *Intake) Commit(content string) (Entry, bool, error) {
 	}
 	if in.existing != nil && !in.reference {
 		return Entry{}, false, fmt.Errorf("%s: %w", in.original, ErrSourceChanged)
+	}
+	if in.existing != nil && in.reference {
+		in.differs = in.existing
 	}
 	if in.tmp != nil {
 		if err := in.tmp.Close(); err != nil {

@@ -2,11 +2,15 @@ package casefile
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Entry is one evidence file in the chain-of-custody manifest.
@@ -25,11 +29,11 @@ type Entry struct {
 
 // manifest is the append-only manifest.jsonl with an index for look-ups.
 type manifest struct {
-	path    string
-	entries []Entry
-	byPath  map[string]int // last entry for a path
-	f       *os.File
-	w       *bufio.Writer
+	path     string
+	entries  []Entry
+	byPath   map[string]int // last entry for a path
+	problems []string       // damaged lines, reported rather than fatal
+	f        *os.File
 }
 
 func openManifest(path string) (*manifest, error) {
@@ -42,23 +46,34 @@ func openManifest(path string) (*manifest, error) {
 		return nil, fmt.Errorf("read manifest: %w", err)
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	line := 0
-	for sc.Scan() {
-		line++
-		if len(sc.Bytes()) == 0 {
+	r := bufio.NewReaderSize(f, 64<<10)
+	for line := 1; ; line++ {
+		b, err := r.ReadBytes('\n')
+		if len(b) == 0 && err != nil {
+			if !errors.Is(err, io.EOF) {
+				return nil, fmt.Errorf("read manifest: %w", err)
+			}
+			break
+		}
+		complete := len(b) > 0 && b[len(b)-1] == '\n'
+		b = bytes.TrimSpace(b)
+		if len(b) == 0 {
 			continue
 		}
 		var e Entry
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			return nil, fmt.Errorf("manifest %s line %d is damaged: %w", path, line, err)
+		if jerr := json.Unmarshal(b, &e); jerr != nil || e.Path == "" {
+			why := "not a manifest entry"
+			if jerr != nil {
+				why = jerr.Error()
+			}
+			if !complete {
+				why = "cut short (harrier stopped while writing it?): " + why
+			}
+			m.problems = append(m.problems, fmt.Sprintf("manifest line %d is damaged: %s", line, why))
+			continue
 		}
 		m.byPath[e.Path] = len(m.entries)
 		m.entries = append(m.entries, e)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read manifest: %w", err)
 	}
 	return m, nil
 }
@@ -72,23 +87,33 @@ func (m *manifest) lookup(path string) (Entry, bool) {
 	return m.entries[i], true
 }
 
-// add appends an entry. Lines are buffered and synced on close: evidence
-// files are renamed into place before their line is written, so a crash
-// can leave an unlisted file (which verify reports) but never a listed file
-// that is missing.
+// add appends an entry as one write of one whole line, so that a crash
+// leaves at most a cut-off last line (which the reader reports) and never
+// loses earlier lines. The evidence file is in place before its line is
+// written; Flush makes both durable.
 func (m *manifest) add(e Entry) error {
 	if m.f == nil {
-		f, err := os.OpenFile(m.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		f, err := os.OpenFile(m.path, os.O_CREATE|os.O_RDWR|os.O_APPEND, 0o644)
 		if err != nil {
 			return fmt.Errorf("open manifest: %w", err)
 		}
-		m.f, m.w = f, bufio.NewWriter(f)
+		// a line cut off by a crash must not swallow the next entry
+		if st, err := f.Stat(); err == nil && st.Size() > 0 {
+			last := make([]byte, 1)
+			if _, err := f.ReadAt(last, st.Size()-1); err == nil && last[0] != '\n' {
+				if _, err := f.Write([]byte("\n")); err != nil {
+					f.Close()
+					return fmt.Errorf("write manifest: %w", err)
+				}
+			}
+		}
+		m.f = f
 	}
 	b, err := json.Marshal(e)
 	if err != nil {
 		return err
 	}
-	if _, err := m.w.Write(append(b, '\n')); err != nil {
+	if _, err := m.f.Write(append(b, '\n')); err != nil {
 		return fmt.Errorf("write manifest: %w", err)
 	}
 	m.byPath[e.Path] = len(m.entries)
@@ -96,13 +121,14 @@ func (m *manifest) add(e Entry) error {
 	return nil
 }
 
-// flush writes buffered lines and syncs them to disk.
+// flush syncs the manifest, and everything else written to the file
+// system that holds it (the evidence copies), to disk.
 func (m *manifest) flush() error {
 	if m.f == nil {
 		return nil
 	}
-	if err := m.w.Flush(); err != nil {
-		return fmt.Errorf("write manifest: %w", err)
+	if err := unix.Syncfs(int(m.f.Fd())); err != nil {
+		return fmt.Errorf("sync case: %w", err)
 	}
 	return m.f.Sync()
 }
@@ -119,9 +145,15 @@ func (m *manifest) close() error {
 	return err
 }
 
-// Flush makes every entry added so far durable.
+// Flush makes every evidence copy and manifest entry added so far durable.
 func (c *Case) Flush() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.manifest.flush()
+}
+
+// ManifestProblems lists damaged manifest lines (for example one cut off by
+// a crash). They are kept as they are; the entries around them are read.
+func (c *Case) ManifestProblems() []string {
+	return append([]string(nil), c.manifest.problems...)
 }

@@ -30,7 +30,7 @@ func runCase(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	c, st, err := openForRead(ctx, dir)
+	c, st, err := openForRead(ctx, dir, false)
 	if err != nil {
 		return err
 	}

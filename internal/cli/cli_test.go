@@ -197,6 +197,23 @@ func TestQuery(t *testing.T) {
 	if out, _, _ := harrier(t, "query", "--case", caseDir, "--format", "csv", "SELECT count(*) FROM events"); !strings.Contains(out, "5") {
 		t.Errorf("events changed: %s", out)
 	}
+	// nor can it reach outside the database: files, other databases, settings
+	outside := filepath.Join(t.TempDir(), "x")
+	for _, q := range []string{
+		"COPY (SELECT 1) TO '" + filepath.Join(caseDir, "evidence", "evil.csv") + "'",
+		"COPY (SELECT * FROM events) TO '" + outside + ".csv'",
+		"SELECT * FROM read_text('/etc/hostname')",
+		"ATTACH '" + outside + ".duckdb' AS o",
+		"SET enable_external_access = true",
+		"INSTALL httpfs",
+	} {
+		if _, errOut, code := harrier(t, "query", "--case", caseDir, q); code != ExitError {
+			t.Errorf("%s: exit %d, want refusal (%s)", q, code, errOut)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(caseDir, "evidence", "evil.csv")); err == nil {
+		t.Errorf("query wrote into the evidence folder")
+	}
 }
 
 func TestExitCodes(t *testing.T) {

@@ -72,6 +72,12 @@ func printIngestSummary(w io.Writer, caseID string, s ingest.Summary) {
 			fmt.Fprintf(w, "  %s: %s\n", safe(f.Path), safe(f.Err))
 		}
 	}
+	if len(s.Warnings) > 0 {
+		fmt.Fprintf(w, "Changed evidence (%d):\n", len(s.Warnings))
+		for _, f := range s.Warnings {
+			fmt.Fprintf(w, "  %s: %s\n", safe(f.Path), safe(f.Err))
+		}
+	}
 	if t.Rejected > 0 {
 		fmt.Fprintf(w, "Rejected records (%s; all in the rejections table):\n", num(t.Rejected))
 		for _, r := range s.Rejections {

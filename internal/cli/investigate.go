@@ -53,7 +53,7 @@ func runInvestigate(ctx context.Context, e *env, args []string) error {
 	if ingestErr != nil && ingestErr != errPartial {
 		return ingestErr
 	}
-	c, st, err := openForRead(ctx, dir)
+	c, st, err := openForRead(ctx, dir, false)
 	if err != nil {
 		return err
 	}

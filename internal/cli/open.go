@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -31,9 +32,11 @@ func openForWrite(ctx context.Context, dir string) (*casefile.Case, *store.Store
 	return c, st, nil
 }
 
-// openForRead opens an existing case's store read-only. A store that needs
-// recovery or migration is first opened for writing, briefly, to do that.
-func openForRead(ctx context.Context, dir string) (*casefile.Case, *store.Store, error) {
+// openForRead opens an existing case's store read-only; sandbox confines
+// user SQL to the database. A store that needs migrating, or holds rows of
+// an interrupted load, is first opened for writing, briefly, to fix that:
+// readers never see a half-written case.
+func openForRead(ctx context.Context, dir string, sandbox bool) (*casefile.Case, *store.Store, error) {
 	c, err := casefile.Open(dir, version(), false)
 	if err != nil {
 		return nil, nil, err
@@ -42,20 +45,20 @@ func openForRead(ctx context.Context, dir string) (*casefile.Case, *store.Store,
 		c.Close()
 		return nil, nil, fmt.Errorf("case %s has no events yet: ingest evidence first", dir)
 	}
-	opts := store.Options{ReadOnly: true, TempDir: filepath.Join(c.TempPath(), "duckdb")}
+	opts := store.Options{ReadOnly: true, Sandbox: sandbox, TempDir: filepath.Join(c.TempPath(), "duckdb")}
 	st, err := store.Open(ctx, c.StorePath(), opts)
-	if err != nil {
-		// an older schema or an interrupted load: let a write open fix it
-		rw, rwErr := store.Open(ctx, c.StorePath(), store.Options{MemoryLimit: storeMemory})
+	if errors.Is(err, store.ErrNeedsWrite) {
+		rw, rwErr := store.Open(ctx, c.StorePath(), store.Options{MemoryLimit: storeMemory, TempDir: filepath.Join(c.TempPath(), "duckdb")})
 		if rwErr != nil {
 			c.Close()
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("%v; and opening it to repair: %w", err, rwErr)
 		}
 		rw.Close()
-		if st, err = store.Open(ctx, c.StorePath(), opts); err != nil {
-			c.Close()
-			return nil, nil, err
-		}
+		st, err = store.Open(ctx, c.StorePath(), opts)
+	}
+	if err != nil {
+		c.Close()
+		return nil, nil, err
 	}
 	return c, st, nil
 }

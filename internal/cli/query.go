@@ -28,7 +28,7 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 	if len(pos) == 0 {
 		return usageErr("query needs SQL, e.g. \"SELECT event_name, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC\"")
 	}
-	c, st, err := openForRead(ctx, dir)
+	c, st, err := openForRead(ctx, dir, true)
 	if err != nil {
 		return err
 	}

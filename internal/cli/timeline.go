@@ -46,7 +46,7 @@ func runTimeline(ctx context.Context, e *env, args []string) error {
 	if f.Until, err = parseTimeFlag("until", *until, true); err != nil {
 		return err
 	}
-	c, st, err := openForRead(ctx, dir)
+	c, st, err := openForRead(ctx, dir, false)
 	if err != nil {
 		return err
 	}

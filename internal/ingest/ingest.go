@@ -50,13 +50,16 @@ type Summary struct {
 	KnownFiles     int            // files whose bytes the case already held
 	ByFormat       map[string]int // files per detected format
 	Failures       []Failure      // files with errors, sorted by path
+	Warnings       []Failure      // evidence that changed between ingests, sorted by path
 	Rejections     []store.Rejection
 	MoreRejections int64 // rejections beyond those listed
 	Elapsed        time.Duration
 }
 
 // OK reports whether every input was read whole and every record stored.
-func (s Summary) OK() bool { return s.Totals.FilesFailed == 0 && s.Totals.Rejected == 0 }
+func (s Summary) OK() bool {
+	return s.Totals.FilesFailed == 0 && s.Totals.Rejected == 0 && len(s.Warnings) == 0
+}
 
 // maxListedRejections bounds the rejections kept in the summary; the store
 // keeps all of them.
@@ -133,6 +136,9 @@ func Run(ctx context.Context, c *casefile.Case, st *store.Store, opts Options) (
 				if res.Error != "" {
 					sum.Failures = append(sum.Failures, Failure{Path: res.EvidenceFile, Err: res.Error})
 				}
+				if res.Warning != "" {
+					sum.Warnings = append(sum.Warnings, Failure{Path: res.EvidenceFile, Err: res.Warning})
+				}
 				for _, r := range rejs {
 					if len(sum.Rejections) < maxListedRejections {
 						sum.Rejections = append(sum.Rejections, r)
@@ -169,6 +175,7 @@ func Run(ctx context.Context, c *casefile.Case, st *store.Store, opts Options) (
 	shown := int64(len(sum.Rejections))
 	sum.MoreRejections = totals.Rejected - shown
 	sort.Slice(sum.Failures, func(i, j int) bool { return sum.Failures[i].Path < sum.Failures[j].Path })
+	sort.Slice(sum.Warnings, func(i, j int) bool { return sum.Warnings[i].Path < sum.Warnings[j].Path })
 	sort.Slice(sum.Rejections, func(i, j int) bool {
 		a, b := sum.Rejections[i], sum.Rejections[j]
 		if a.EvidenceFile != b.EvidenceFile {
@@ -251,11 +258,22 @@ func ingestFile(ctx context.Context, c *casefile.Case, sink *store.Sink, in inpu
 	entry, isNew, err := intake.Commit(res.Format)
 	if err != nil {
 		if errors.Is(err, casefile.ErrSourceChanged) {
+			// the rows read do not match any hashed evidence: the store
+			// turns them into rejections
 			res.Error = err.Error()
+			res.Discard = true
 			return res, false, rejs, nil
 		}
 		return res, false, nil, err
 	}
 	res.SHA256, res.Size = entry.SHA256, entry.Size
+	if old, ok := intake.Differs(); ok {
+		res.Warning = fmt.Sprintf("differs from the evidence ingested from %s at %s (SHA-256 %s, now %s): kept as %s; the earlier copy is unchanged",
+			old.OriginalPath, old.AddedAt.Format(time.RFC3339), old.SHA256[:16]+"…", entry.SHA256[:16]+"…", entry.Path)
+		if reference {
+			res.Warning = fmt.Sprintf("referenced evidence changed since it was recorded at %s (SHA-256 %s, now %s): events loaded earlier came from the old bytes",
+				old.AddedAt.Format(time.RFC3339), old.SHA256[:16]+"…", entry.SHA256[:16]+"…")
+		}
+	}
 	return res, isNew, rejs, nil
 }

@@ -255,7 +255,10 @@ func TestIngestEvidenceIsCopiedHashedAndReadOnly(t *testing.T) {
 	// a different file with the same name goes beside it, not over it
 	data2 := gz(t, trailLog(event("e2", "DeleteUser", 2)))
 	writeFiles(t, src, map[string][]byte{"logs/x.json.gz": data2})
-	f.ingest(t, filepath.Join(src, "logs"))
+	changed := f.ingest(t, filepath.Join(src, "logs"))
+	if len(changed.Warnings) != 1 || !strings.Contains(changed.Warnings[0].Err, "differs from the evidence ingested") || changed.OK() {
+		t.Errorf("changed evidence was not reported: %+v", changed.Warnings)
+	}
 	entries = f.c.Entries()
 	sum2 := sha256.Sum256(data2)
 	if len(entries) != 2 || entries[1].Path != "evidence/logs/x.json.gz.harrier-"+hex.EncodeToString(sum2[:])[:12] {
@@ -448,5 +451,36 @@ func TestIngestReportsWhatItCannotRead(t *testing.T) {
 	}
 	if sum.OK() || sum.Totals.Stored != 1 || sum.Totals.Duplicates != 1 {
 		t.Errorf("totals %+v: the file and its symlink are read, the rest reported", sum.Totals)
+	}
+}
+
+func TestRowsOfAFileThatChangedWhileReadAreRejected(t *testing.T) {
+	f := openCase(t, filepath.Join(t.TempDir(), "case"))
+	ctx := context.Background()
+	load, err := f.st.BeginLoad(ctx, store.LoadInfo{Started: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink, err := load.NewSink(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range []string{"k1", "k2"} {
+		raw := []byte(event(id, "GetUser", i))
+		ev, _ := cloudtrail.ParseEvent(raw)
+		if err := sink.Append(ctx, &ev, raw, "evidence/changing.json", int64(i), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files := []store.FileResult{{EvidenceFile: "evidence/changing.json", Records: 2, Appended: 2, Discard: true, Error: "changed"}}
+	tot, err := load.Finish(ctx, files, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tot.Stored != 0 || tot.Rejected != 2 || tot.RecordsRead != 2 {
+		t.Errorf("totals %+v, want 2 read = 0 stored + 2 rejected", tot)
+	}
+	if n := f.count(t, `SELECT count(*) FROM rejections WHERE reason LIKE 'the file changed%'`); n != 2 {
+		t.Errorf("%d rejections recorded, want 2", n)
 	}
 }

@@ -21,7 +21,9 @@ type FileResult struct {
 	Appended     int64 // records handed to the store (before deduplication)
 	Rejected     int64
 	Error        string
-	Duplicates   int64 // set by Finish
+	Warning      string // something the responder must know, not a failure
+	Discard      bool   // the rows read must not be kept (the file changed while read)
+	Duplicates   int64  // set by Finish
 }
 
 // Rejection is a record read and not stored.
@@ -65,6 +67,16 @@ func (l *Load) Finish(ctx context.Context, files []FileResult, end time.Time) (T
 	invalid, err := rejectInvalidJSON(ctx, tx, l.ID)
 	if err != nil {
 		return Totals{}, err
+	}
+	for i := range files {
+		if f := &files[i]; f.Discard {
+			n, err := rejectFile(ctx, tx, l.ID, f.EvidenceFile, "the file changed while it was read: the evidence copy does not hold this record")
+			if err != nil {
+				return Totals{}, err
+			}
+			f.Appended -= n
+			f.Rejected += n
+		}
 	}
 	// An event's identity is its eventID; a record without one is
 	// identified by its content. Rows without an eventID are filtered out
@@ -221,4 +233,16 @@ func rejectInvalidJSON(ctx context.Context, tx *sql.Tx, load int64) (map[string]
 	}
 	_, err = tx.ExecContext(ctx, `DROP TABLE bad`)
 	return counts, err
+}
+
+// rejectFile moves the load's rows of one evidence file into rejections.
+func rejectFile(ctx context.Context, tx *sql.Tx, load int64, file, reason string) (int64, error) {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO rejections SELECT $1, evidence_file, record_index, byte_offset, $3 FROM events WHERE load_id = $1 AND evidence_file = $2`, load, file, reason); err != nil {
+		return 0, fmt.Errorf("reject %s: %w", file, err)
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE load_id = $1 AND evidence_file = $2`, load, file)
+	if err != nil {
+		return 0, fmt.Errorf("reject %s: %w", file, err)
+	}
+	return res.RowsAffected()
 }

@@ -27,9 +27,16 @@ var migrations embed.FS
 // ErrBusy means another process has the case's database open for writing.
 var ErrBusy = errors.New("the case's database is in use by another process")
 
+// ErrNeedsWrite means a read-only open found work only a writer can do: an
+// older schema to migrate, or rows of an interrupted load to remove.
+var ErrNeedsWrite = errors.New("the case's database needs a write open first")
+
 // Options tune how the database is opened.
 type Options struct {
-	ReadOnly    bool
+	ReadOnly bool
+	// Sandbox confines SQL to the database: no file, network or extension
+	// access, no ATTACH, and settings locked. For user-supplied SQL.
+	Sandbox     bool
 	MemoryLimit string // DuckDB memory_limit, e.g. "512MB"; empty keeps DuckDB's default
 	TempDir     string // where DuckDB spills when memory runs short
 	Threads     int    // 0 keeps DuckDB's default (all cores)
@@ -55,13 +62,18 @@ func Open(ctx context.Context, file string, opts Options) (*Store, error) {
 	if opts.MemoryLimit != "" {
 		q.Set("memory_limit", opts.MemoryLimit)
 	}
-	if opts.TempDir != "" {
+	if opts.TempDir != "" && !opts.Sandbox { // DuckDB refuses it with external access off
 		q.Set("temp_directory", opts.TempDir)
 	}
 	if opts.Threads > 0 {
 		q.Set("threads", strconv.Itoa(opts.Threads))
 	}
 	q.Set("preserve_insertion_order", "false")
+	if opts.Sandbox {
+		q.Set("enable_external_access", "false")
+		q.Set("autoinstall_known_extensions", "false")
+		q.Set("autoload_known_extensions", "false")
+	}
 	// A large load commits many transactions; checkpointing after each
 	// (DuckDB's default once the WAL passes 16 MB) multiplies the work.
 	// Appended data is written optimistically to the database file, so the
@@ -69,6 +81,9 @@ func Open(ctx context.Context, file string, opts Options) (*Store, error) {
 	q.Set("checkpoint_threshold", "1GB")
 	dsn := file + "?" + q.Encode()
 	settings := []string{"SET TimeZone='UTC'"}
+	if opts.Sandbox {
+		settings = append(settings, "SET lock_configuration = true")
+	}
 	connector, err := duckdb.NewConnector(dsn, func(execer driver.ExecerContext) error {
 		for _, s := range settings {
 			if _, err := execer.ExecContext(ctx, s, nil); err != nil {
@@ -84,6 +99,12 @@ func Open(ctx context.Context, file string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open %s: %w", file, err)
 	}
 	st := &Store{db: sql.OpenDB(connector), connector: connector, readOnly: opts.ReadOnly}
+	if opts.Sandbox {
+		// settings are locked after the first connection's set-up, so
+		// every statement runs on that one connection
+		st.db.SetMaxOpenConns(1)
+		st.db.SetMaxIdleConns(1)
+	}
 	if !opts.ReadOnly {
 		if err := st.migrate(ctx); err != nil {
 			st.Close()
@@ -177,7 +198,14 @@ func (s *Store) checkSchema(ctx context.Context) error {
 	}
 	names, _ := fs.Glob(migrations, "migrations/*.sql")
 	if int(max.Int64) < len(names) {
-		return fmt.Errorf("the case's database is at schema version %d, this harrier needs %d: run a write command (e.g. harrier ingest) once to upgrade", max.Int64, len(names))
+		return fmt.Errorf("%w: schema version %d, this harrier needs %d", ErrNeedsWrite, max.Int64, len(names))
+	}
+	var unfinished int64
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM loads WHERE NOT completed`).Scan(&unfinished); err != nil {
+		return err
+	}
+	if unfinished > 0 {
+		return fmt.Errorf("%w: %d interrupted loads to remove", ErrNeedsWrite, unfinished)
 	}
 	return nil
 }
