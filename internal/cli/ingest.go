@@ -78,6 +78,13 @@ func printIngestSummary(w io.Writer, caseID string, s ingest.Summary) {
 			fmt.Fprintf(w, "  %s: %s\n", safe(f.Path), safe(f.Err))
 		}
 	}
+	if t.Conflicts > 0 {
+		fmt.Fprintf(w, "Conflicting copies (%s): the same eventID with different content, a sign of altered evidence\n", num(t.Conflicts))
+		for _, c := range s.Conflicts {
+			fmt.Fprintf(w, "  %s: %s record %d differs from the copy kept, %s record %d\n", safe(c.EventID), safe(c.OtherFile), c.OtherIndex, safe(c.KeptFile), c.KeptIndex)
+		}
+		fmt.Fprintf(w, "  all of them: harrier query --case DIR \"SELECT * FROM conflicts\"\n")
+	}
 	if t.Rejected > 0 {
 		fmt.Fprintf(w, "Rejected records (%s; all in the rejections table):\n", num(t.Rejected))
 		for _, r := range s.Rejections {

@@ -46,11 +46,12 @@ type Failure struct {
 type Summary struct {
 	LoadID         int64
 	Totals         store.Totals
-	NewFiles       int            // evidence files added to the case by this run
-	KnownFiles     int            // files whose bytes the case already held
-	ByFormat       map[string]int // files per detected format
-	Failures       []Failure      // files with errors, sorted by path
-	Warnings       []Failure      // evidence that changed between ingests, sorted by path
+	NewFiles       int              // evidence files added to the case by this run
+	KnownFiles     int              // files whose bytes the case already held
+	ByFormat       map[string]int   // files per detected format
+	Failures       []Failure        // files with errors, sorted by path
+	Warnings       []Failure        // evidence that changed between ingests, sorted by path
+	Conflicts      []store.Conflict // duplicates whose content differs from the copy kept (first few)
 	Rejections     []store.Rejection
 	MoreRejections int64 // rejections beyond those listed
 	Elapsed        time.Duration
@@ -58,7 +59,7 @@ type Summary struct {
 
 // OK reports whether every input was read whole and every record stored.
 func (s Summary) OK() bool {
-	return s.Totals.FilesFailed == 0 && s.Totals.Rejected == 0 && len(s.Warnings) == 0
+	return s.Totals.FilesFailed == 0 && s.Totals.Rejected == 0 && len(s.Warnings) == 0 && s.Totals.Conflicts == 0
 }
 
 // maxListedRejections bounds the rejections kept in the summary; the store
@@ -170,6 +171,11 @@ func Run(ctx context.Context, c *casefile.Case, st *store.Store, opts Options) (
 		return Summary{}, err
 	}
 	sum.Totals = totals
+	if totals.Conflicts > 0 {
+		if sum.Conflicts, err = st.Conflicts(ctx, load.ID, maxListedRejections); err != nil {
+			return Summary{}, err
+		}
+	}
 	sum.Totals.Files += int64(len(walkFailures))
 	sum.Totals.FilesFailed += int64(len(walkFailures))
 	shown := int64(len(sum.Rejections))

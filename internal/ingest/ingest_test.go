@@ -226,6 +226,32 @@ func TestIngestDeduplicatesAcrossFormats(t *testing.T) {
 	}
 }
 
+func TestIngestReportsConflictingCopies(t *testing.T) {
+	src := t.TempDir()
+	real := event("same", "StopLogging", 1)
+	forged := strings.Replace(real, `"198.51.100.7"`, `"10.9.9.9"`, 1)
+	writeFiles(t, src, map[string][]byte{
+		"a-trail.json":   []byte(trailLog(real, event("other", "DeleteTrail", 2))),
+		"b-lookup.json":  []byte(lookupPage("", real)), // the same event, laid out by lookup-events: no conflict
+		"c-forged.jsonl": []byte(forged + "\n"),
+	})
+	f := openCase(t, filepath.Join(t.TempDir(), "case"))
+	sum := f.ingest(t, src)
+	if sum.Totals.Conflicts != 1 || len(sum.Conflicts) != 1 || sum.OK() {
+		t.Fatalf("conflicts %d %+v", sum.Totals.Conflicts, sum.Conflicts)
+	}
+	c := sum.Conflicts[0]
+	if c.EventID != "same" || !strings.HasSuffix(c.OtherFile, "c-forged.jsonl") || !strings.HasSuffix(c.KeptFile, "a-trail.json") {
+		t.Errorf("conflict %+v", c)
+	}
+	if sum.Totals.Duplicates != 2 || sum.Totals.Stored != 2 {
+		t.Errorf("totals %+v", sum.Totals)
+	}
+	if n := f.count(t, `SELECT count(*) FROM conflicts WHERE other_raw LIKE '%10.9.9.9%'`); n != 1 {
+		t.Errorf("the differing copy is not kept in conflicts")
+	}
+}
+
 func TestIngestEvidenceIsCopiedHashedAndReadOnly(t *testing.T) {
 	src := t.TempDir()
 	data := gz(t, trailLog(event("e1", "CreateUser", 1)))

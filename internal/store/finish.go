@@ -37,6 +37,7 @@ type Rejection struct {
 // Totals sums a finished load.
 type Totals struct {
 	Files, FilesFailed                        int64
+	Conflicts                                 int64 // duplicates whose content differs from the copy kept
 	RecordsRead, Stored, Duplicates, Rejected int64
 }
 
@@ -98,6 +99,10 @@ UNION
 SELECT rid, evidence_file FROM new SEMI JOIN old USING (k)`, l.ID); err != nil {
 		return Totals{}, fmt.Errorf("find duplicates: %w", err)
 	}
+	conflicts, err := recordConflicts(ctx, tx, l.ID)
+	if err != nil {
+		return Totals{}, err
+	}
 	dups := map[string]int64{}
 	rows, err := tx.QueryContext(ctx, `SELECT evidence_file, count(*) FROM dup GROUP BY 1`)
 	if err != nil {
@@ -123,7 +128,7 @@ SELECT rid, evidence_file FROM new SEMI JOIN old USING (k)`, l.ID); err != nil {
 		return Totals{}, err
 	}
 
-	var t Totals
+	t := Totals{Conflicts: conflicts}
 	for i := range files {
 		f := &files[i]
 		f.Duplicates = dups[f.EvidenceFile]
@@ -167,7 +172,7 @@ func (l *Load) Abort(ctx context.Context) error {
 		k.abort(ctx)
 	}
 	var errs []error
-	for _, q := range []string{`DELETE FROM events WHERE load_id = ?`, `DELETE FROM rejections WHERE load_id = ?`, `DELETE FROM files WHERE load_id = ?`, `DELETE FROM loads WHERE load_id = ?`} {
+	for _, q := range []string{`DELETE FROM events WHERE load_id = ?`, `DELETE FROM rejections WHERE load_id = ?`, `DELETE FROM conflicts WHERE load_id = ?`, `DELETE FROM files WHERE load_id = ?`, `DELETE FROM loads WHERE load_id = ?`} {
 		if _, err := l.st.db.ExecContext(ctx, q, l.ID); err != nil {
 			errs = append(errs, err)
 		}
@@ -245,4 +250,58 @@ func rejectFile(ctx context.Context, tx *sql.Tx, load int64, file, reason string
 		return 0, fmt.Errorf("reject %s: %w", file, err)
 	}
 	return res.RowsAffected()
+}
+
+// fingerprint is what two copies of one event must agree on. It leaves out
+// formatting (lookup-events and trail logs may lay the same JSON out
+// differently) but covers everything a timeline or a rule reads.
+const fingerprint = `md5(concat_ws('|', event_time, event_name, event_source, aws_region, source_ip, user_agent,
+    error_code, error_message, identity_type, identity_arn, access_key_id, recipient_account_id,
+    json(request_parameters), json(response_elements), json(additional_event_data), json(resources)))`
+
+// recordConflicts finds duplicates (in the temp table dup) whose content
+// differs from the copy kept, and records them in conflicts.
+func recordConflicts(ctx context.Context, tx *sql.Tx, load int64) (int64, error) {
+	res, err := tx.ExecContext(ctx, `
+INSERT INTO conflicts
+WITH d AS (
+    SELECT event_id, evidence_file, record_index, raw, `+fingerprint+` AS fp
+    FROM events WHERE rowid IN (SELECT rid FROM dup) AND event_id IS NOT NULL),
+k AS (
+    SELECT event_id, evidence_file, record_index, `+fingerprint+` AS fp
+    FROM events WHERE event_id IN (SELECT event_id FROM d) AND rowid NOT IN (SELECT rid FROM dup))
+SELECT $1, d.event_id, k.evidence_file, k.record_index, d.evidence_file, d.record_index, d.raw
+FROM d JOIN k USING (event_id) WHERE d.fp IS DISTINCT FROM k.fp`, load)
+	if err != nil {
+		return 0, fmt.Errorf("compare duplicates: %w", err)
+	}
+	return res.RowsAffected()
+}
+
+// Conflict is a copy of an event whose content differs from the copy kept.
+type Conflict struct {
+	EventID    string
+	KeptFile   string
+	KeptIndex  int64
+	OtherFile  string
+	OtherIndex int64
+}
+
+// Conflicts lists up to limit conflicts found by a load.
+func (s *Store) Conflicts(ctx context.Context, load int64, limit int) ([]Conflict, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT event_id, kept_file, kept_index, other_file, other_index FROM conflicts
+WHERE load_id = ? ORDER BY other_file, other_index LIMIT ?`, load, limit)
+	if err != nil {
+		return nil, fmt.Errorf("conflicts: %w", err)
+	}
+	defer rows.Close()
+	var out []Conflict
+	for rows.Next() {
+		var c Conflict
+		if err := rows.Scan(&c.EventID, &c.KeptFile, &c.KeptIndex, &c.OtherFile, &c.OtherIndex); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }

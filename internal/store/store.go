@@ -216,6 +216,7 @@ func (s *Store) recover(ctx context.Context) error {
 		`DELETE FROM events WHERE load_id NOT IN (SELECT load_id FROM loads WHERE completed)`,
 		`DELETE FROM files WHERE load_id NOT IN (SELECT load_id FROM loads WHERE completed)`,
 		`DELETE FROM rejections WHERE load_id NOT IN (SELECT load_id FROM loads WHERE completed)`,
+		`DELETE FROM conflicts WHERE load_id NOT IN (SELECT load_id FROM loads WHERE completed)`,
 		`DELETE FROM loads WHERE NOT completed`,
 	} {
 		if _, err := s.db.ExecContext(ctx, q); err != nil {
