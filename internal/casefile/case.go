@@ -27,6 +27,10 @@ const (
 	lockFile     = ".lock"
 )
 
+// ErrNotACase means the folder named as a case holds other things: harrier
+// will not turn an evidence folder (or anything else) into a case.
+var ErrNotACase = errors.New("the folder is not a harrier case and is not empty")
+
 // ErrLocked means another harrier process is writing to the case.
 var ErrLocked = errors.New("the case is being written by another harrier process")
 
@@ -72,6 +76,9 @@ func Open(dir, version string, write bool) (*Case, error) {
 	if _, err := os.Stat(metaPath); errors.Is(err, os.ErrNotExist) {
 		if !write {
 			return nil, fmt.Errorf("case %s: %w (ingest evidence to create it)", dir, os.ErrNotExist)
+		}
+		if entries, err := os.ReadDir(abs); err == nil && len(entries) > 0 {
+			return nil, fmt.Errorf("case %s: %w (name a new or empty folder)", dir, ErrNotACase)
 		}
 		if err := c.create(); err != nil {
 			return nil, err

@@ -99,3 +99,14 @@ func TestIntakeAbortLeavesNothing(t *testing.T) {
 		t.Errorf("commit %+v %v %v", e, isNew, err)
 	}
 }
+
+func TestOpenRefusesAFolderThatIsNotACase(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "evidence.json"), []byte("{}"), 0o644)
+	if _, err := Open(dir, "v1", true); !errors.Is(err, ErrNotACase) {
+		t.Fatalf("got %v, want ErrNotACase", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, MetaFile)); err == nil {
+		t.Errorf("case.json was written into a folder that is not a case")
+	}
+}

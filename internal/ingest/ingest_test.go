@@ -368,6 +368,14 @@ func TestIngestBadInputGoesOn(t *testing.T) {
 	}
 }
 
+func TestIngestEmptyFolderIsReported(t *testing.T) {
+	f := openCase(t, filepath.Join(t.TempDir(), "case"))
+	sum := f.ingest(t, t.TempDir())
+	if sum.OK() || len(sum.Failures) != 1 || !strings.Contains(sum.Failures[0].Err, "no evidence files") {
+		t.Errorf("failures %+v", sum.Failures)
+	}
+}
+
 func TestIngestMissingInput(t *testing.T) {
 	f := openCase(t, filepath.Join(t.TempDir(), "case"))
 	sum, err := Run(context.Background(), f.c, f.st, Options{Inputs: []string{filepath.Join(t.TempDir(), "nope")}})
@@ -508,5 +516,46 @@ func TestRowsOfAFileThatChangedWhileReadAreRejected(t *testing.T) {
 	}
 	if n := f.count(t, `SELECT count(*) FROM rejections WHERE reason LIKE 'the file changed%'`); n != 2 {
 		t.Errorf("%d rejections recorded, want 2", n)
+	}
+}
+
+func TestIngestSkipsTheCaseReachedThroughASymlink(t *testing.T) {
+	root := t.TempDir()
+	writeFiles(t, root, map[string][]byte{"ev/a.json": []byte(trailLog(event("e1", "CreateUser", 1)))})
+	link := filepath.Join(t.TempDir(), "link")
+	if err := os.Symlink(root, link); err != nil {
+		t.Skip(err)
+	}
+	// the case is named through the link, the evidence through the real path
+	f := openCase(t, filepath.Join(link, "ev", "case"))
+	f.ingest(t, filepath.Join(root, "ev"))
+	sum := f.ingest(t, filepath.Join(root, "ev"))
+	if sum.Totals.Files != 1 {
+		t.Errorf("read %d files: the case's own files were taken as evidence", sum.Totals.Files)
+	}
+	for _, e := range f.c.Entries() {
+		if strings.Contains(e.Path, "case/") || strings.HasSuffix(e.Path, ".duckdb") {
+			t.Errorf("case file in the manifest: %s", e.Path)
+		}
+	}
+}
+
+func TestSameNamedInputsGetTheSamePlacesEveryRun(t *testing.T) {
+	src := t.TempDir()
+	writeFiles(t, src, map[string][]byte{
+		"a/logs/f.json": []byte(trailLog(event("a1", "GetUser", 1))),
+		"b/logs/f.json": []byte(trailLog(event("b1", "GetUser", 2))),
+	})
+	for run := 0; run < 5; run++ {
+		f := openCase(t, filepath.Join(t.TempDir(), "case"))
+		f.ingest(t, filepath.Join(src, "a", "logs"), filepath.Join(src, "b", "logs"))
+		got := map[string]string{}
+		for _, e := range f.c.Entries() {
+			got[e.OriginalPath] = e.Path
+		}
+		if got[filepath.Join(src, "a/logs/f.json")] != "evidence/logs/f.json" || got[filepath.Join(src, "b/logs/f.json")] != "evidence/logs.2/f.json" {
+			t.Fatalf("run %d: %v", run, got)
+		}
+		f.close()
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -18,14 +19,35 @@ type input struct {
 }
 
 // walk expands the inputs into files, sorted so runs are reproducible. The
-// case folder itself is never taken as evidence. Inputs that cannot be read
-// are reported, not fatal.
+// case folder itself (however it is reached) is never taken as evidence.
+// Two inputs with the same name get distinct places in the case, decided
+// here in argument order rather than by whichever worker comes first.
+// Inputs that cannot be read are reported, not fatal.
 func walk(inputs []string, caseDir string) ([]input, []Failure) {
 	var files []input
 	var failures []Failure
 	seen := map[string]bool{}
+	caseInfo, _ := os.Stat(caseDir)
+	resolvedCase, err := filepath.EvalSymlinks(caseDir)
+	if err != nil {
+		resolvedCase = caseDir
+	}
+	isCase := func(info fs.FileInfo) bool { return caseInfo != nil && info != nil && os.SameFile(info, caseInfo) }
 	inCase := func(p string) bool {
-		return p == caseDir || strings.HasPrefix(p, caseDir+string(filepath.Separator))
+		if r, err := filepath.EvalSymlinks(p); err == nil {
+			p = r
+		}
+		return p == resolvedCase || strings.HasPrefix(p, resolvedCase+string(filepath.Separator))
+	}
+	roots := map[string]string{} // name in the case -> input that has it
+	rootName := func(abs string) string {
+		base := filepath.Base(abs)
+		name := base
+		for n := 2; roots[name] != "" && roots[name] != abs; n++ {
+			name = base + "." + strconv.Itoa(n)
+		}
+		roots[name] = abs
+		return name
 	}
 	for _, arg := range inputs {
 		abs, err := filepath.Abs(arg)
@@ -39,17 +61,24 @@ func walk(inputs []string, caseDir string) ([]input, []Failure) {
 			continue
 		}
 		if !info.IsDir() {
-			if !info.Mode().IsRegular() {
+			switch {
+			case !info.Mode().IsRegular():
 				failures = append(failures, Failure{Path: arg, Err: notRegular(info.Mode())})
-				continue
-			}
-			if !seen[abs] && !inCase(abs) {
+			case inCase(abs):
+				failures = append(failures, Failure{Path: arg, Err: "inside the case folder: not evidence"})
+			case !seen[abs]:
 				seen[abs] = true
-				files = append(files, input{abs: abs, rel: filepath.Base(abs)})
+				name := rootName(abs)
+				files = append(files, input{abs: abs, rel: name})
 			}
 			continue
 		}
-		parent := filepath.Dir(abs)
+		if isCase(info) || inCase(abs) {
+			failures = append(failures, Failure{Path: arg, Err: "the case folder itself: not evidence"})
+			continue
+		}
+		name := rootName(abs)
+		before := len(files)
 		err = filepath.WalkDir(abs, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				failures = append(failures, Failure{Path: p, Err: err.Error()})
@@ -58,13 +87,13 @@ func walk(inputs []string, caseDir string) ([]input, []Failure) {
 				}
 				return nil
 			}
-			if inCase(p) {
-				if d.IsDir() {
+			if d.IsDir() {
+				if di, err := d.Info(); err == nil && isCase(di) {
 					return fs.SkipDir
 				}
 				return nil
 			}
-			if d.IsDir() || seen[p] {
+			if seen[p] {
 				return nil
 			}
 			if !d.Type().IsRegular() {
@@ -82,17 +111,23 @@ func walk(inputs []string, caseDir string) ([]input, []Failure) {
 					failures = append(failures, Failure{Path: p, Err: notRegular(st.Mode())})
 					return nil
 				}
+				if inCase(p) {
+					return nil
+				}
 			}
 			seen[p] = true
-			rel, err := filepath.Rel(parent, p)
+			rel, err := filepath.Rel(abs, p)
 			if err != nil {
 				rel = filepath.Base(p)
 			}
-			files = append(files, input{abs: p, rel: rel})
+			files = append(files, input{abs: p, rel: filepath.Join(name, rel)})
 			return nil
 		})
 		if err != nil {
 			failures = append(failures, Failure{Path: arg, Err: err.Error()})
+		}
+		if len(files) == before {
+			failures = append(failures, Failure{Path: arg, Err: "no evidence files in this folder"})
 		}
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].abs < files[j].abs })
