@@ -205,8 +205,18 @@ func (d *Decoder) nextTop() (Record, bool, error) {
 		d.sawValue = false
 		return Record{}, true, nil
 	}
-	if d.format == FormatUnknown {
-		return Record{}, false, d.fatal(-1, fmt.Errorf("%w: content starts with %q, not a JSON object or array", ErrNotCloudTrail, c))
+	if d.format == FormatUnknown && d.lineMode == 0 {
+		s := d.s
+		// a first line cut at its head, then JSON Lines: reject the line
+		s.skipLine()
+		if c2, ok := s.peek(); ok && c2 == '{' {
+			d.lineMode = 1
+			d.setFormat(FormatJSONLines)
+			d.index++
+			return Record{}, false, d.reject(0, off, fmt.Errorf("%w: the first line is not a JSON object", ErrSyntax))
+		}
+		d.err = &ParseError{Offset: off, Record: -1, Err: fmt.Errorf("%w: content starts with %q, not a JSON object or array", ErrNotCloudTrail, c)}
+		return Record{}, false, d.err
 	}
 	idx := d.index
 	if d.lineMode == 1 {
@@ -282,6 +292,13 @@ func (d *Decoder) topObject(off int64) (Record, bool, error) {
 	s.startValue('{')
 	err := s.readValue(&d.val, d.lineMode != -1)
 	if errors.Is(err, errNewline) && d.lineMode == 0 && !s.inStr {
+		if s.nextLineStartsObject() {
+			// the next line opens an object at its very start, as only a
+			// new top-level value does: JSON Lines whose first line is
+			// broken, not pretty-printed JSON (which indents what it nests)
+			d.setFormat(FormatJSONLines)
+			return broken(err)
+		}
 		// a newline between tokens of the first object: pretty-printed
 		// JSON, not JSON Lines
 		d.lineMode = -1
@@ -317,11 +334,18 @@ func (d *Decoder) classify(raw, firstKey []byte, idx, off int64) (Record, bool, 
 			return Record{}, false, d.reject(idx, off, err)
 		}
 		return Record{Index: idx, Offset: off, Raw: ev}, false, nil
-	case objDigest:
-		d.setFormat(FormatDigest)
-		return Record{}, true, nil
-	case objDigestMetadata:
-		d.setFormat(FormatDigestMetadata)
+	case objDigest, objDigestMetadata:
+		if d.format.HasEvents() {
+			// inside a stream of events it is a record like any other, and
+			// must be accounted for as one
+			d.index++
+			return Record{}, false, d.reject(idx, off, fmt.Errorf("%w: a digest file's content among events", ErrNotEvent))
+		}
+		if kind == objDigest {
+			d.setFormat(FormatDigest)
+		} else {
+			d.setFormat(FormatDigestMetadata)
+		}
 		return Record{}, true, nil
 	case objSmallContainer:
 		return d.replay(raw, off)

@@ -333,11 +333,17 @@ func parseTime(s string) time.Time {
 	if s == "" {
 		return time.Time{}
 	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC()
 	}
-	return t.UTC()
+	// CloudTrail Lake query results and some SIEM exports drop the T and
+	// the zone ("2026-03-14 11:00:06.000"); CloudTrail's times are UTC.
+	for _, layout := range []string{"2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC()
+		}
+	}
+	return time.Time{}
 }
 
 func nonNull(r json.RawMessage) []byte {

@@ -385,3 +385,17 @@ func TestFormatString(t *testing.T) {
 		t.Errorf("Format(99) = %q", s)
 	}
 }
+
+func TestParseTimeExportLayouts(t *testing.T) {
+	want := time.Date(2026, 3, 14, 11, 0, 6, 0, time.UTC)
+	for _, s := range []string{"2026-03-14T11:00:06Z", "2026-03-14 11:00:06.000", "2026-03-14 11:00:06", "2026-03-14T11:00:06.000", "2026-03-14T12:00:06+01:00"} {
+		if got := parseTime(s); !got.Equal(want) || got.Location() != time.UTC {
+			t.Errorf("parseTime(%q) = %v, want %v", s, got, want)
+		}
+	}
+	for _, s := range []string{"", "yesterday", "14/03/2026 11:00"} {
+		if got := parseTime(s); !got.IsZero() {
+			t.Errorf("parseTime(%q) = %v, want zero", s, got)
+		}
+	}
+}

@@ -325,3 +325,24 @@ func (s *scanner) expect(v *valueReader, c byte) error {
 	s.pos++
 	return nil
 }
+
+// nextLineStartsObject reports whether the byte after the newline at the
+// current position is '{', reading ahead (without consuming) if needed.
+func (s *scanner) nextLineStartsObject() bool {
+	if s.pos >= s.n || s.buf[s.pos] != '\n' {
+		return false
+	}
+	for s.pos+1 >= s.n && s.err == nil {
+		// keep the unread bytes, make room, and read more
+		copy(s.buf, s.buf[s.pos:s.n])
+		s.base += int64(s.pos)
+		s.n -= s.pos
+		s.pos = 0
+		m, err := s.r.Read(s.buf[s.n:])
+		s.n += m
+		if err != nil {
+			s.err = err
+		}
+	}
+	return s.pos+1 < s.n && s.buf[s.pos+1] == '{'
+}
