@@ -62,6 +62,7 @@ type caseInfo struct {
 		Bytes      int64          `json:"bytes"`
 		Referenced int            `json:"referenced"`
 		ByContent  map[string]int `json:"by_content"`
+		Problems   []string       `json:"manifest_problems"` // damaged manifest lines
 	} `json:"evidence"`
 	Store store.Summary `json:"store"`
 }
@@ -70,6 +71,10 @@ func gatherInfo(ctx context.Context, c *casefile.Case, st *store.Store) (caseInf
 	var info caseInfo
 	info.Case.ID, info.Case.CreatedAt, info.Case.CreatedBy = c.Meta.ID, c.Meta.CreatedAt.UTC(), c.Meta.CreatedBy
 	info.Evidence.ByContent = map[string]int{}
+	info.Evidence.Problems = c.ManifestProblems()
+	if info.Evidence.Problems == nil {
+		info.Evidence.Problems = []string{}
+	}
 	for _, en := range c.Entries() {
 		info.Evidence.Files++
 		info.Evidence.Bytes += en.Size
@@ -105,10 +110,13 @@ func printInfo(w io.Writer, info caseInfo, detail bool) error {
 	if len(contents) > 0 {
 		fmt.Fprintf(w, "           %s\n", strings.Join(contents, ", "))
 	}
+	for _, p := range info.Evidence.Problems {
+		fmt.Fprintf(w, "  WARNING  %s\n", safe(p))
+	}
 	fmt.Fprintf(w, "Ingested   %s loads: %s records read = %s stored + %s duplicates + %s rejected",
 		num(s.Loads), num(s.RecordsRead), num(s.Stored), num(s.Duplicates), num(s.Rejected))
 	if s.FilesFailed > 0 {
-		fmt.Fprintf(w, "; %s files failed", num(s.FilesFailed))
+		fmt.Fprintf(w, "; %s file failures (over all loads)", num(s.FilesFailed))
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Events     %s", num(s.Events))
@@ -123,13 +131,13 @@ func printInfo(w io.Writer, info caseInfo, detail bool) error {
 		fmt.Fprintln(w, "\nBy account")
 		t := newTable(w, "  ACCOUNT", "EVENTS", "FIRST", "LAST")
 		for _, c := range s.ByAccount {
-			t.row("  "+c.Account, num(c.Events), timeText(c.First), timeText(c.Last))
+			t.row("  "+c.Account, num(c.Events), ptrTime(c.First), ptrTime(c.Last))
 		}
 		t.flush()
 		fmt.Fprintln(w, "\nBy region")
 		t = newTable(w, "  REGION", "EVENTS", "FIRST", "LAST")
 		for _, c := range s.ByRegion {
-			t.row("  "+c.Region, num(c.Events), timeText(c.First), timeText(c.Last))
+			t.row("  "+c.Region, num(c.Events), ptrTime(c.First), ptrTime(c.Last))
 		}
 		t.flush()
 		fmt.Fprintln(w, "\nBy day (UTC)")
@@ -162,4 +170,11 @@ func span(d time.Duration) string {
 		return fmt.Sprintf("%dd %dh", days, hours)
 	}
 	return fmt.Sprintf("%dh %dm", hours, int(d.Minutes())%60)
+}
+
+func ptrTime(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return timeText(*t)
 }

@@ -119,7 +119,7 @@ func exitCode(stderr io.Writer, err error) int {
 	case errors.Is(err, flag.ErrHelp):
 		return ExitOK
 	case errors.Is(err, errUsage):
-		fmt.Fprintf(stderr, "harrier: %s\n", strings.TrimPrefix(err.Error(), "usage: "))
+		fmt.Fprintf(stderr, "harrier: %s\n", safe(strings.TrimPrefix(err.Error(), "usage: ")))
 		return ExitUsage
 	case errors.Is(err, errPartial):
 		return ExitPartial
@@ -127,10 +127,11 @@ func exitCode(stderr io.Writer, err error) int {
 		fmt.Fprintln(stderr, "harrier: interrupted")
 		return ExitError
 	case errors.Is(err, casefile.ErrLocked), errors.Is(err, store.ErrBusy):
-		fmt.Fprintf(stderr, "harrier: %v\n", err)
+		fmt.Fprintf(stderr, "harrier: %s\n", safe(err.Error()))
 		return ExitError
 	}
-	fmt.Fprintf(stderr, "harrier: %v\n", err)
+	// errors can quote evidence (a DuckDB conversion error, a file name)
+	fmt.Fprintf(stderr, "harrier: %s\n", safe(err.Error()))
 	return ExitError
 }
 

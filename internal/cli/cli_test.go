@@ -239,7 +239,9 @@ func TestExitCodes(t *testing.T) {
 		{"ingest some bad", []string{"ingest", "--case", caseDir, good, bad}, ExitPartial, "not CloudTrail"},
 		{"bad format flag", []string{"timeline", "--case", caseDir, "--format", "xml"}, ExitUsage, "--format"},
 		{"bad since", []string{"timeline", "--case", caseDir, "--since", "yesterday"}, ExitUsage, "--since"},
-		{"bad cidr", []string{"timeline", "--case", caseDir, "--ip", "10.0.0.0/99"}, ExitError, "--ip"},
+		{"bad cidr", []string{"timeline", "--case", caseDir, "--ip", "10.0.0.0/99"}, ExitUsage, "--ip"},
+		{"not an ip", []string{"timeline", "--case", caseDir, "--ip", "not-an-ip"}, ExitUsage, "--ip"},
+		{"scale zero", []string{"simulate", "--out", dir, "--scale", "0"}, ExitUsage, "--scale"},
 		{"case missing", []string{"case", "info", "--case", filepath.Join(dir, "nope")}, ExitError, "ingest evidence"},
 		{"version", []string{"version"}, ExitOK, "harrier "},
 	}

@@ -67,7 +67,7 @@ func printIngestSummary(w io.Writer, caseID string, s ingest.Summary) {
 		fmt.Fprintf(w, "  speed     %s events/s\n", num(int64(float64(t.RecordsRead)/secs)))
 	}
 	if len(s.Failures) > 0 {
-		fmt.Fprintf(w, "Failed files (%d): the records before each error are stored\n", len(s.Failures))
+		fmt.Fprintf(w, "Failed files (%d); records read from a file before its error are stored:\n", len(s.Failures))
 		for _, f := range s.Failures {
 			fmt.Fprintf(w, "  %s: %s\n", safe(f.Path), safe(f.Err))
 		}

@@ -73,7 +73,7 @@ func runInvestigate(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stdout)
 		printTruth(e.stdout, *truth)
 		fmt.Fprintf(e.stdout, "\n  harrier timeline --case %s --key %s\n", abs, truth.LeakedAccessKeyID)
-		fmt.Fprintf(e.stdout, "  harrier timeline --case %s --ip %s --errors\n", abs, truth.AttackerIPs[0])
+		fmt.Fprintf(e.stdout, "  harrier timeline --case %s --ip %s --errors\n", abs, truth.AttackerIPs[len(truth.AttackerIPs)/2])
 	} else {
 		fmt.Fprintf(e.stdout, "  harrier timeline --case %s --errors --limit 50\n", abs)
 	}

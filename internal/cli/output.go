@@ -45,6 +45,18 @@ func clip(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
+// clipMiddle shortens s to n runes keeping both ends: an ARN's account and
+// its role and session name, a bucket and the object's name.
+func clipMiddle(s string, n int) string {
+	if n <= 0 || utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	head := (n - 1) / 2
+	tail := n - 1 - head
+	return string(r[:head]) + "…" + string(r[len(r)-tail:])
+}
+
 // num formats an integer with thousands separators.
 func num[T ~int | ~int64](v T) string {
 	s := strconv.FormatInt(int64(v), 10)

@@ -6,6 +6,8 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
+	"math/big"
 	"strings"
 	"time"
 )
@@ -49,6 +51,12 @@ func writeRows(e *env, rows *sql.Rows, format string) error {
 	if err != nil {
 		return err
 	}
+	types := make([]string, len(cols))
+	if cts, err := rows.ColumnTypes(); err == nil {
+		for i, ct := range cts {
+			types[i] = ct.DatabaseTypeName()
+		}
+	}
 	vals := make([]any, len(cols))
 	ptrs := make([]any, len(cols))
 	for i := range vals {
@@ -57,7 +65,6 @@ func writeRows(e *env, rows *sql.Rows, format string) error {
 	var (
 		tbl   *table
 		cw    *csv.Writer
-		enc   *json.Encoder
 		first = true
 	)
 	switch format {
@@ -67,8 +74,6 @@ func writeRows(e *env, rows *sql.Rows, format string) error {
 		cw = csv.NewWriter(e.stdout)
 		cw.Write(cols)
 	case "json":
-		enc = json.NewEncoder(e.stdout)
-		enc.SetEscapeHTML(false)
 		fmt.Fprint(e.stdout, "[")
 	}
 	n := 0
@@ -81,25 +86,39 @@ func writeRows(e *env, rows *sql.Rows, format string) error {
 		case "table":
 			cells := make([]string, len(vals))
 			for i, v := range vals {
-				cells[i] = clip(cell(v), 120)
+				cells[i] = clip(cell(v, types[i]), 120)
 			}
 			tbl.row(cells...)
 		case "csv":
 			cells := make([]string, len(vals))
 			for i, v := range vals {
-				cells[i] = cell(v)
+				cells[i] = cell(v, types[i])
 			}
 			cw.Write(cells)
 		case "json":
-			obj := make(map[string]any, len(cols))
-			for i, c := range cols {
-				obj[c] = jsonValue(vals[i])
-			}
+			// keys in column order; a repeated column name stays repeated
+			// rather than one value silently replacing another
+			var b strings.Builder
 			if !first {
-				fmt.Fprint(e.stdout, ",")
+				b.WriteString(",")
 			}
 			first = false
-			if err := enc.Encode(obj); err != nil {
+			b.WriteString("{")
+			for i, c := range cols {
+				if i > 0 {
+					b.WriteString(",")
+				}
+				k, _ := json.Marshal(c)
+				v, err := marshalValue(vals[i], types[i])
+				if err != nil {
+					return err
+				}
+				b.Write(k)
+				b.WriteString(":")
+				b.Write(v)
+			}
+			b.WriteString("}\n")
+			if _, err := io.WriteString(e.stdout, b.String()); err != nil {
 				return err
 			}
 		}
@@ -123,16 +142,18 @@ func writeRows(e *env, rows *sql.Rows, format string) error {
 }
 
 // cell renders one value as text.
-func cell(v any) string {
+func cell(v any, typ string) string {
 	switch x := v.(type) {
 	case nil:
 		return ""
 	case time.Time:
-		return x.UTC().Format(time.RFC3339Nano)
+		return timeValue(x, typ)
 	case []byte:
 		return string(x)
 	case string:
 		return x
+	case fmt.Stringer: // DECIMAL, HUGEINT, UUID, INTERVAL ... say what they are
+		return x.String()
 	}
 	if b, err := json.Marshal(v); err == nil && (strings.HasPrefix(string(b), "{") || strings.HasPrefix(string(b), "[")) {
 		return string(b)
@@ -140,14 +161,36 @@ func cell(v any) string {
 	return fmt.Sprint(v)
 }
 
-// jsonValue makes a DuckDB value JSON-friendly: JSON columns stay
-// structured, times are RFC 3339 UTC.
-func jsonValue(v any) any {
+// timeValue prints a DuckDB DATE, TIME or TIMESTAMP as what it is: a date
+// alone, a time of day alone, or an RFC 3339 instant (UTC).
+func timeValue(t time.Time, typ string) string {
+	t = t.UTC()
+	switch typ {
+	case "DATE":
+		return t.Format(time.DateOnly)
+	case "TIME", "TIMETZ":
+		return t.Format("15:04:05.999999")
+	}
+	return t.Format(time.RFC3339Nano)
+}
+
+// marshalValue renders one value as JSON: numbers stay numbers (decimals
+// exactly), times are RFC 3339 UTC strings.
+func marshalValue(v any, typ string) ([]byte, error) {
 	switch x := v.(type) {
 	case time.Time:
-		return x.UTC().Format(time.RFC3339Nano)
+		return json.Marshal(timeValue(x, typ))
 	case []byte:
-		return string(x)
+		return json.Marshal(string(x))
+	case *big.Int: // HUGEINT: a number, exactly
+		return []byte(x.String()), nil
+	case interface{ Float64() float64 }: // DECIMAL: a number, exactly
+		if s := fmt.Sprint(x); json.Valid([]byte(s)) {
+			return []byte(s), nil
+		}
+		return json.Marshal(fmt.Sprint(x))
+	case fmt.Stringer:
+		return json.Marshal(x.String())
 	}
-	return v
+	return json.Marshal(v)
 }

@@ -22,6 +22,9 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 	if *out == "" {
 		return usageErr("simulate needs --out DIR")
 	}
+	if *scale < 1 || *days < 1 {
+		return usageErr("--scale and --days must be at least 1")
+	}
 	opts := simulate.Options{Seed: *seed, Scale: *scale, Days: *days}
 	if *start != "" {
 		t, err := parseTimeFlag("start", *start, false)

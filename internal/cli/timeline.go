@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +41,14 @@ func runTimeline(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	f.AccessKeys, f.Principals, f.IPs, f.Events, f.Sources, f.Accounts, f.Regions = keys, principals, ips, events, sources, accounts, regions
+	for _, ip := range ips {
+		if _, err := netip.ParsePrefix(ip); err == nil {
+			continue
+		}
+		if _, err := netip.ParseAddr(ip); err != nil {
+			return usageErr("--ip %q is neither an IP address nor a CIDR block", ip)
+		}
+	}
 	if f.Since, err = parseTimeFlag("since", *since, false); err != nil {
 		return err
 	}
@@ -126,7 +135,7 @@ func writeTimeline(ctx context.Context, e *env, st *store.Store, f store.Filter,
 	header := []string{"TIME", "ACCOUNT", "REGION", "PRINCIPAL", "ACCESS KEY", "SOURCE IP", "EVENT", "RESOURCE", "OUTCOME"}
 	switch format {
 	case "table":
-		fmt.Fprintf(e.stdout, "%-20s  %-12s  %-14s  %-48s  %-20s  %-15s  %-40s  %-36s  %s\n", toAny(header)...)
+		fmt.Fprintf(e.stdout, "%-20s  %-12s  %-14s  %-64s  %-20s  %-39s  %-40s  %-48s  %s\n", toAny(header)...)
 	case "csv":
 		cw = csv.NewWriter(e.stdout)
 		cw.Write([]string{"time", "event_id", "account", "region", "principal", "identity_type", "access_key_id", "source_ip", "user_agent", "event_source", "event_name", "resource", "read_only", "error_code", "error_message", "evidence_file", "record_index"})
@@ -139,10 +148,12 @@ func writeTimeline(ctx context.Context, e *env, st *store.Store, f store.Filter,
 		switch format {
 		case "table":
 			// fixed widths so a million-line timeline streams without buffering
-			_, err := fmt.Fprintf(e.stdout, "%-20s  %-12s  %-14s  %-48s  %-20s  %-15s  %-40s  %-36s  %s\n",
-				timeText(ev.Time), safe(ev.Account), safe(ev.Region), clip(safe(ev.Principal()), 48), safe(ev.AccessKeyID),
-				clip(safe(ev.SourceIP), 15), clip(safe(strings.TrimSuffix(ev.EventSource, ".amazonaws.com")+":"+ev.EventName), 40),
-				clip(safe(ev.Resource), 36), clip(safe(outcome(ev)), 80))
+			// wide enough for an IPv6 address and an assumed-role ARN; what
+			// must be cut is cut in the middle, keeping both ends
+			_, err := fmt.Fprintf(e.stdout, "%-20s  %-12s  %-14s  %-64s  %-20s  %-39s  %-40s  %-48s  %s\n",
+				timeText(ev.Time), safe(ev.Account), safe(ev.Region), clipMiddle(safe(ev.Principal()), 64), safe(ev.AccessKeyID),
+				clipMiddle(safe(ev.SourceIP), 39), clip(safe(strings.TrimSuffix(ev.EventSource, ".amazonaws.com")+":"+ev.EventName), 40),
+				clipMiddle(safe(ev.Resource), 48), clip(safe(outcome(ev)), 100))
 			return err
 		case "csv":
 			ro := ""

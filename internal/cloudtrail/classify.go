@@ -17,6 +17,7 @@ const (
 	objDigest
 	objDigestMetadata
 	objSmallContainer
+	objEventBridge
 )
 
 // objectKind tells what a top-level JSON object is from its keys. firstKey,
@@ -40,12 +41,32 @@ func objectKind(raw, firstKey []byte) objKind {
 		return objSmallContainer
 	case has("eventVersion") || has("eventTime") || has("eventName") || has("eventID") || has("eventSource"):
 		return objEvent
+	case has("detail-type") && isObject(keys["detail"]) && eventBridgeDetail(raw) != nil:
+		return objEventBridge
 	case has("digestStartTime") || has("digestEndTime") || has("logFiles") || has("digestS3Object"):
 		return objDigest
 	case has("signature") && has("signature-algorithm"):
 		return objDigestMetadata
 	}
 	return objUnknown
+}
+
+func isObject(v json.RawMessage) bool { return len(v) > 0 && v[0] == '{' }
+
+// eventBridgeDetail returns the CloudTrail event inside an EventBridge
+// envelope ("detail-type": "AWS API Call via CloudTrail", "detail": {...}),
+// exactly as it stands there, or nil when the detail is not an event.
+func eventBridgeDetail(raw []byte) []byte {
+	var env struct {
+		Detail json.RawMessage `json:"detail"`
+	}
+	if json.Unmarshal(raw, &env) != nil || !isObject(env.Detail) {
+		return nil
+	}
+	if k := objectKind(env.Detail, nil); k != objEvent {
+		return nil
+	}
+	return env.Detail
 }
 
 // keyList names up to eight keys of an object, for error messages.

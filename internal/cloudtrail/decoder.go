@@ -326,6 +326,12 @@ func (d *Decoder) classify(raw, firstKey []byte, idx, off int64) (Record, bool, 
 		d.setFormat(FormatJSONLines)
 		d.index++
 		return Record{Index: idx, Offset: off, Raw: raw}, false, nil
+	case objEventBridge:
+		// EventBridge delivers the CloudTrail record as "detail"; the
+		// offset stays the envelope's
+		d.setFormat(FormatJSONLines)
+		d.index++
+		return Record{Index: idx, Offset: off, Raw: eventBridgeDetail(raw)}, false, nil
 	case objLookupItem:
 		d.setFormat(FormatLookupEvents)
 		d.index++

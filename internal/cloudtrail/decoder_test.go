@@ -317,6 +317,13 @@ var decoderTests = []struct {
 		rejects: []wantReject{{0, 0, ErrSyntax}},
 	},
 	{
+		name:    "EventBridge envelopes, one per line",
+		input:   `{"version":"0","detail-type":"AWS API Call via CloudTrail","source":"aws.iam","detail":` + evA + "}\n" + `{"version":"0","detail-type":"Scheduled Event","detail":{}}` + "\n",
+		format:  FormatJSONLines,
+		records: []wantRecord{{0, 0, evA}},
+		rejects: []wantReject{{1, 128, ErrNotEvent}},
+	},
+	{
 		name:    "JSON Lines with a digest-shaped line is counted",
 		input:   evA + "\n" + `{"digestStartTime":"x","logFiles":[]}` + "\n" + evB + "\n",
 		format:  FormatJSONLines,

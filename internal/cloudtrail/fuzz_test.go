@@ -71,8 +71,11 @@ func FuzzDecoder(f *testing.F) {
 			if end := r.Offset + int64(len(r.Raw)); end <= int64(len(content)) && bytes.Equal(content[r.Offset:end], r.Raw) {
 				continue
 			}
+			if bytes.Contains(content[r.Offset:], r.Raw) { // an EventBridge envelope's detail
+				continue
+			}
 			if !fromLookupItem(content[r.Offset:], r.Raw) {
-				t.Errorf("record %d at %d: %.100q is neither the content there nor the event of a lookup-events item",
+				t.Errorf("record %d at %d: %.100q is neither the content there, nor inside it, nor the event of a lookup-events item",
 					r.Index, r.Offset, r.Raw)
 			}
 		}

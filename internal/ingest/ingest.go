@@ -201,6 +201,7 @@ func ingestFile(ctx context.Context, c *casefile.Case, sink *store.Sink, in inpu
 	intake, err := c.Intake(in.abs, in.rel, reference)
 	if err != nil {
 		res.EvidenceFile = in.abs
+		res.Format = "unreadable"
 		res.Error = err.Error()
 		return res, false, nil, nil
 	}

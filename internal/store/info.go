@@ -9,12 +9,12 @@ import (
 
 // Counts is one slice of the events: a group and how many it holds.
 type Counts struct {
-	Account string    `json:"account,omitempty"`
-	Region  string    `json:"region,omitempty"`
-	Day     string    `json:"day,omitempty"`
-	Events  int64     `json:"events"`
-	First   time.Time `json:"first"`
-	Last    time.Time `json:"last"`
+	Account string     `json:"account,omitempty"`
+	Region  string     `json:"region,omitempty"`
+	Day     string     `json:"day,omitempty"`
+	Events  int64      `json:"events"`
+	First   *time.Time `json:"first"` // null when none of the events has a time
+	Last    *time.Time `json:"last"`
 }
 
 // Summary is what the store holds, for `harrier case info`.
@@ -80,7 +80,10 @@ func (s *Store) Summarize(ctx context.Context) (Summary, error) {
 				return sum, err
 			}
 			c.Account, c.Region, c.Day = a.String, r.String, d.String
-			c.First, c.Last = f.Time.UTC(), l.Time.UTC()
+			if f.Valid {
+				ft, lt := f.Time.UTC(), l.Time.UTC()
+				c.First, c.Last = &ft, &lt
+			}
 			*g.dst = append(*g.dst, c)
 		}
 		if err := rows.Close(); err != nil {

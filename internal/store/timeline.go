@@ -223,7 +223,7 @@ func (s *Store) Timeline(ctx context.Context, f Filter, fn func(*TimelineEvent) 
 	if err != nil {
 		return err
 	}
-	q := `SELECT event_time, coalesce(event_id, ''), ` + accountExpr + `, coalesce(aws_region, ''), coalesce(identity_type, ''),
+	q := `SELECT event_time, coalesce(event_id, ''), coalesce(recipient_account_id, identity_account_id, ''), coalesce(aws_region, ''), coalesce(identity_type, ''),
 	coalesce(identity_arn, ''), coalesce(principal_id, ''), coalesce(identity_account_id, ''), coalesce(user_name, ''),
 	coalesce(session_issuer_arn, ''), coalesce(invoked_by, ''), coalesce(access_key_id, ''), coalesce(source_ip, ''),
 	coalesce(user_agent, ''), coalesce(event_source, ''), coalesce(event_name, ''), coalesce(resource, ''), read_only,
