@@ -15,7 +15,7 @@ import (
 // sinks hold uncommitted (store.commitBytes each) and Go's share it keeps a
 // run under 1 GiB whatever the evidence size; DuckDB spills to the case's
 // tmp folder beyond it.
-const storeMemory = "256MB"
+const storeMemory = "192MB"
 
 // openForWrite opens (creating) a case and its store for a command that adds
 // to it.

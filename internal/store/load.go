@@ -36,8 +36,9 @@ type Load struct {
 	st *Store
 	ID int64
 
-	mu    sync.Mutex
-	sinks []*Sink
+	mu       sync.Mutex
+	sinks    []*Sink
+	commitMu sync.Mutex // one sink commits at a time: commits are when DuckDB's memory peaks
 }
 
 // BeginLoad registers a new load.
@@ -169,6 +170,8 @@ func (k *Sink) Reject(r Rejection) error {
 }
 
 func (k *Sink) commit(ctx context.Context, again bool) error {
+	k.load.commitMu.Lock()
+	defer k.load.commitMu.Unlock()
 	if err := k.ap.Flush(); err != nil {
 		return fmt.Errorf("flush appender: %w", err)
 	}
