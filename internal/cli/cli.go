@@ -20,10 +20,11 @@ import (
 
 // Exit codes. Scripts branch on them; docs/CLI.md lists them.
 const (
-	ExitOK      = 0 // everything worked
-	ExitError   = 1 // harrier could not do what was asked
-	ExitUsage   = 2 // the command line is wrong
-	ExitPartial = 3 // the work was done, but some input failed (files unreadable, records rejected)
+	ExitOK         = 0 // everything worked
+	ExitError      = 1 // harrier could not do what was asked
+	ExitUsage      = 2 // the command line is wrong
+	ExitPartial    = 3 // the work was done, but some input failed (files unreadable, records rejected)
+	ExitUnverified = 4 // verify ran, and the evidence is not (all) verified
 )
 
 // Version is harrier's version; release builds set it with -ldflags.
@@ -70,6 +71,7 @@ func commands() []command {
 	return []command{
 		{"investigate", "ingest evidence and report what the case holds (--demo: on a simulated breach)", runInvestigate},
 		{"ingest", "copy, hash and load evidence files or folders into a case", runIngest},
+		{"verify", "check the evidence: the case's chain of custody and CloudTrail's digest chains", runVerify},
 		{"timeline", "list events in time order, filtered by key, principal, IP, event, ...", runTimeline},
 		{"query", "run read-only SQL over the case's events", runQuery},
 		{"case", "case info: what the case holds", runCase},
@@ -123,6 +125,8 @@ func exitCode(stderr io.Writer, err error) int {
 		return ExitUsage
 	case errors.Is(err, errPartial):
 		return ExitPartial
+	case errors.Is(err, errUnverified):
+		return ExitUnverified
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(stderr, "harrier: interrupted")
 		return ExitError

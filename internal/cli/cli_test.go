@@ -143,7 +143,7 @@ func TestTimelineJSONLKeys(t *testing.T) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	want := "access_key_id account error_code error_message event_id event_name event_source evidence_file identity_type principal read_only record_index region resource source_ip time user_agent"
+	want := "access_key_id account error_code error_message event_id event_name event_source evidence_file identity_type integrity principal read_only record_index region resource source_ip time user_agent"
 	if strings.Join(keys, " ") != want {
 		t.Errorf("keys %v\nwant %s", keys, want)
 	}
@@ -307,5 +307,58 @@ func golden(t *testing.T, name, got string) {
 	}
 	if string(want) != got {
 		t.Errorf("%s differs from the golden file (go test ./internal/cli -run %s -update to accept):\n--- got\n%s", name, t.Name(), got)
+	}
+}
+
+func TestVerifyChainOfCustody(t *testing.T) {
+	caseDir := craftedCase(t)
+	out, errOut, code := harrier(t, "verify", "--case", caseDir, "--format", "json")
+	if code != ExitUnverified {
+		t.Fatalf("exit %d (%s): an export covered by no digest is not verified", code, errOut)
+	}
+	var rep map[string]any
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("json: %v\n%s", err, out)
+	}
+	for _, k := range []string{"ok", "custody", "digests", "log_files", "untrusted_ranges", "chains", "problems", "public_keys", "events_by_integrity"} {
+		if _, ok := rep[k]; !ok {
+			t.Errorf("verify --format json lacks %q", k)
+		}
+	}
+	cu := rep["custody"].(map[string]any)
+	if cu["files"].(float64) != 1 || cu["verified"].(float64) != 1 {
+		t.Errorf("custody %v", cu)
+	}
+	if n := rep["events_by_integrity"].(map[string]any)["unverifiable"]; n != float64(len(crafted)) {
+		t.Errorf("events_by_integrity %v", rep["events_by_integrity"])
+	}
+	// timelines now say where an event's evidence stands
+	tl, _, _ := harrier(t, "timeline", "--case", caseDir, "--format", "jsonl", "--limit", "1")
+	if !strings.Contains(tl, `"integrity":"unverifiable"`) {
+		t.Errorf("timeline line lacks the integrity flag: %s", tl)
+	}
+	if tbl, _, _ := harrier(t, "timeline", "--case", caseDir, "--limit", "1"); !strings.Contains(tbl, "[evidence unverifiable]") {
+		t.Errorf("timeline table does not mark unverified evidence:\n%s", tbl)
+	}
+
+	// the evidence is altered, a file goes missing, another appears
+	evidence := filepath.Join(caseDir, "evidence", "events.jsonl")
+	os.Chmod(evidence, 0o644)
+	if err := os.WriteFile(evidence, []byte(crafted[0].json()+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(caseDir, "evidence", "planted.json"), []byte("{}"), 0o644)
+	out, _, code = harrier(t, "verify", "--case", caseDir)
+	for _, want := range []string{"NOT VERIFIED", "1 changed", "CHANGED   evidence/events.jsonl", "UNLISTED  evidence/planted.json", "changed-since-acquired"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("verify output lacks %q:\n%s", want, out)
+		}
+	}
+	if code != ExitUnverified {
+		t.Errorf("exit %d, want %d", code, ExitUnverified)
+	}
+	os.Remove(evidence)
+	if out, _, _ := harrier(t, "verify", "--case", caseDir); !strings.Contains(out, "MISSING   evidence/events.jsonl") {
+		t.Errorf("a deleted evidence file is not reported:\n%s", out)
 	}
 }

@@ -15,6 +15,8 @@ func runInvestigate(ctx context.Context, e *env, args []string) error {
 	demo := fs.Bool("demo", false, "investigate a freshly simulated breach in a temporary folder")
 	seed := fs.Int64("seed", 1, "with --demo: the scenario seed")
 	reference := fs.Bool("reference", false, "record large evidence in place instead of copying it")
+	var keyFiles listFlag
+	fs.Var(&keyFiles, "public-keys", "CloudTrail public keys for verify (as `aws cloudtrail list-public-keys` prints them)")
 	paths, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -53,12 +55,19 @@ func runInvestigate(ctx context.Context, e *env, args []string) error {
 	if ingestErr != nil && ingestErr != errPartial {
 		return ingestErr
 	}
-	c, st, err := openForRead(ctx, dir, false)
+	c, st, err := openForWrite(ctx, dir)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	defer st.Close()
+	// the integrity result comes first: everything after stands on it
+	fmt.Fprintf(e.stdout, "\n== Integrity\n")
+	ver, err := verifyCase(ctx, c, st, keyFiles)
+	if err != nil {
+		return err
+	}
+	printVerify(e.stdout, ver)
 	info, err := gatherInfo(ctx, c, st)
 	if err != nil {
 		return err
@@ -78,5 +87,8 @@ func runInvestigate(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "  harrier timeline --case %s --errors --limit 50\n", abs)
 	}
 	fmt.Fprintf(e.stdout, "  harrier query --case %s \"SELECT event_name, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC LIMIT 20\"\n", abs)
+	if ingestErr == nil && !ver.OK() && !*demo {
+		return errUnverified
+	}
 	return ingestErr
 }

@@ -107,6 +107,7 @@ type timelineJSON struct {
 	ErrorMessage string `json:"error_message"`
 	EvidenceFile string `json:"evidence_file"`
 	RecordIndex  int64  `json:"record_index"`
+	Integrity    string `json:"integrity"`
 }
 
 func timeText(t time.Time) string {
@@ -117,13 +118,21 @@ func timeText(t time.Time) string {
 }
 
 func outcome(ev *store.TimelineEvent) string {
+	// evidence that verify could not vouch for is said first, not hidden
+	// at the end of a long error message
+	mark := ""
+	switch ev.Integrity {
+	case "", "verified":
+	default:
+		mark = "[evidence " + ev.Integrity + "] "
+	}
 	if ev.ErrorCode == "" {
-		return "OK"
+		return mark + "OK"
 	}
 	if ev.ErrorMessage == "" {
-		return ev.ErrorCode
+		return mark + ev.ErrorCode
 	}
-	return ev.ErrorCode + ": " + ev.ErrorMessage
+	return mark + ev.ErrorCode + ": " + ev.ErrorMessage
 }
 
 func writeTimeline(ctx context.Context, e *env, st *store.Store, f store.Filter, format string) error {
@@ -138,7 +147,7 @@ func writeTimeline(ctx context.Context, e *env, st *store.Store, f store.Filter,
 		fmt.Fprintf(e.stdout, "%-20s  %-12s  %-14s  %-64s  %-20s  %-39s  %-40s  %-48s  %s\n", toAny(header)...)
 	case "csv":
 		cw = csv.NewWriter(e.stdout)
-		cw.Write([]string{"time", "event_id", "account", "region", "principal", "identity_type", "access_key_id", "source_ip", "user_agent", "event_source", "event_name", "resource", "read_only", "error_code", "error_message", "evidence_file", "record_index"})
+		cw.Write([]string{"time", "event_id", "account", "region", "principal", "identity_type", "access_key_id", "source_ip", "user_agent", "event_source", "event_name", "resource", "read_only", "error_code", "error_message", "evidence_file", "record_index", "integrity"})
 	case "jsonl":
 		enc = json.NewEncoder(e.stdout)
 		enc.SetEscapeHTML(false)
@@ -162,12 +171,12 @@ func writeTimeline(ctx context.Context, e *env, st *store.Store, f store.Filter,
 			}
 			return cw.Write([]string{timeText(ev.Time), ev.EventID, ev.Account, ev.Region, ev.Principal(), ev.IdentityType, ev.AccessKeyID,
 				ev.SourceIP, ev.UserAgent, ev.EventSource, ev.EventName, ev.Resource, ro, ev.ErrorCode, ev.ErrorMessage, ev.EvidenceFile,
-				strconv.FormatInt(ev.RecordIndex, 10)})
+				strconv.FormatInt(ev.RecordIndex, 10), ev.Integrity})
 		default:
 			j := timelineJSON{Time: timeText(ev.Time), EventID: ev.EventID, Account: ev.Account, Region: ev.Region, Principal: ev.Principal(),
 				IdentityType: ev.IdentityType, AccessKeyID: ev.AccessKeyID, SourceIP: ev.SourceIP, UserAgent: ev.UserAgent,
 				EventSource: ev.EventSource, EventName: ev.EventName, Resource: ev.Resource, ErrorCode: ev.ErrorCode,
-				ErrorMessage: ev.ErrorMessage, EvidenceFile: ev.EvidenceFile, RecordIndex: ev.RecordIndex}
+				ErrorMessage: ev.ErrorMessage, EvidenceFile: ev.EvidenceFile, RecordIndex: ev.RecordIndex, Integrity: ev.Integrity}
 			if ev.ReadOnly.Valid {
 				b := ev.ReadOnly.Bool
 				j.ReadOnly = &b

@@ -18,6 +18,7 @@ const (
 	objDigestMetadata
 	objSmallContainer
 	objEventBridge
+	objPublicKeys
 )
 
 // objectKind tells what a top-level JSON object is from its keys. firstKey,
@@ -47,6 +48,8 @@ func objectKind(raw, firstKey []byte) objKind {
 		return objDigest
 	case has("signature") && has("signature-algorithm"):
 		return objDigestMetadata
+	case isArray("PublicKeyList"):
+		return objPublicKeys
 	}
 	return objUnknown
 }

@@ -324,6 +324,11 @@ var decoderTests = []struct {
 		rejects: []wantReject{{1, 128, ErrNotEvent}},
 	},
 	{
+		name:   "list-public-keys output",
+		input:  `{"PublicKeyList":[{"Value":"AAAA","Fingerprint":"00","ValidityStartTime":"2026-03-01T00:00:00Z","ValidityEndTime":"2026-04-01T00:00:00Z"}]}`,
+		format: FormatPublicKeys,
+	},
+	{
 		name:    "JSON Lines with a digest-shaped line is counted",
 		input:   evA + "\n" + `{"digestStartTime":"x","logFiles":[]}` + "\n" + evB + "\n",
 		format:  FormatJSONLines,

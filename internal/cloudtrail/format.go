@@ -13,6 +13,7 @@ const (
 	FormatJSONArray             // a JSON array of events
 	FormatDigest                // a CloudTrail digest file: kept as evidence, not events
 	FormatDigestMetadata        // a digest's S3 metadata sidecar (signature, algorithm)
+	FormatPublicKeys            // `aws cloudtrail list-public-keys` output: the keys that sign digests
 )
 
 var formatNames = [...]string{
@@ -23,6 +24,7 @@ var formatNames = [...]string{
 	FormatJSONArray:      "json-array",
 	FormatDigest:         "cloudtrail-digest",
 	FormatDigestMetadata: "digest-metadata",
+	FormatPublicKeys:     "cloudtrail-public-keys",
 }
 
 // String returns the stable name used in the case manifest and the store.

@@ -181,17 +181,20 @@ func (d *Decoder) classify(raw, firstKey []byte, idx, off int64) (Record, bool, 
 			return Record{}, false, d.reject(idx, off, err)
 		}
 		return Record{Index: idx, Offset: off, Raw: ev}, false, nil
-	case objDigest, objDigestMetadata:
+	case objDigest, objDigestMetadata, objPublicKeys:
 		if d.format.HasEvents() {
 			// inside a stream of events it is a record like any other, and
 			// must be accounted for as one
 			d.index++
-			return Record{}, false, d.reject(idx, off, fmt.Errorf("%w: a digest file's content among events", ErrNotEvent))
+			return Record{}, false, d.reject(idx, off, fmt.Errorf("%w: a digest, digest metadata or public-keys document among events", ErrNotEvent))
 		}
-		if kind == objDigest {
+		switch kind {
+		case objDigest:
 			d.setFormat(FormatDigest)
-		} else {
+		case objDigestMetadata:
 			d.setFormat(FormatDigestMetadata)
+		default:
+			d.setFormat(FormatPublicKeys)
 		}
 		return Record{}, true, nil
 	case objSmallContainer:

@@ -49,6 +49,7 @@ type TimelineEvent struct {
 	ErrorMessage string
 	EvidenceFile string
 	RecordIndex  int64
+	Integrity    string // what verify found of the evidence file; "" if never verified
 }
 
 // Principal names who acted, in the most specific form the record offers.
@@ -227,8 +228,9 @@ func (s *Store) Timeline(ctx context.Context, f Filter, fn func(*TimelineEvent) 
 	coalesce(identity_arn, ''), coalesce(principal_id, ''), coalesce(identity_account_id, ''), coalesce(user_name, ''),
 	coalesce(session_issuer_arn, ''), coalesce(invoked_by, ''), coalesce(access_key_id, ''), coalesce(source_ip, ''),
 	coalesce(user_agent, ''), coalesce(event_source, ''), coalesce(event_name, ''), coalesce(resource, ''), read_only,
-	coalesce(error_code, ''), coalesce(error_message, ''), evidence_file, record_index
-	FROM events WHERE ` + cond + ` ORDER BY event_time NULLS LAST, evidence_file, record_index`
+	coalesce(error_code, ''), coalesce(error_message, ''), evidence_file, record_index, coalesce(i.status, '')
+	FROM events LEFT JOIN evidence_integrity i USING (evidence_file)
+	WHERE ` + cond + ` ORDER BY event_time NULLS LAST, evidence_file, record_index`
 	if f.Limit > 0 && goIP == nil {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
@@ -243,7 +245,7 @@ func (s *Store) Timeline(ctx context.Context, f Filter, fn func(*TimelineEvent) 
 		var t sql.NullTime
 		if err := rows.Scan(&t, &e.EventID, &e.Account, &e.Region, &e.IdentityType, &e.ARN, &e.PrincipalID, &e.IdentityAcct,
 			&e.UserName, &e.IssuerARN, &e.InvokedBy, &e.AccessKeyID, &e.SourceIP, &e.UserAgent, &e.EventSource, &e.EventName,
-			&e.Resource, &e.ReadOnly, &e.ErrorCode, &e.ErrorMessage, &e.EvidenceFile, &e.RecordIndex); err != nil {
+			&e.Resource, &e.ReadOnly, &e.ErrorCode, &e.ErrorMessage, &e.EvidenceFile, &e.RecordIndex, &e.Integrity); err != nil {
 			return fmt.Errorf("timeline: %w", err)
 		}
 		if goIP != nil && !goIP(e.SourceIP) {
