@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/harrier-ir/harrier/internal/casefile"
 	"github.com/harrier-ir/harrier/internal/cloudtrail"
@@ -242,9 +243,34 @@ func printVerify(w io.Writer, r verifyResult) {
 		fmt.Fprintf(w, "    DELETED   %s\n", safe(k))
 	}
 	if len(ct.UntrustedRanges) > 0 {
-		fmt.Fprintln(w, "  untrusted periods (no valid digest vouches for the evidence of these times):")
+		// one line per period and trail: a stopped trail breaks the chain of
+		// every region at once
+		type span struct {
+			account, trail string
+			start, end     time.Time
+			reason         string
+		}
+		regions := map[span][]string{}
+		var order []span
 		for _, u := range ct.UntrustedRanges {
-			fmt.Fprintf(w, "    %s %s %s  %s to %s  %s\n", safe(u.Account), safe(u.Region), safe(u.Trail), timeText(u.Start), timeText(u.End), safe(u.Reason))
+			reason := u.Reason
+			if i := strings.Index(reason, " before "); i > 0 {
+				reason = reason[:i]
+			}
+			k := span{u.Account, u.Trail, u.Start, u.End, reason}
+			if _, ok := regions[k]; !ok {
+				order = append(order, k)
+			}
+			regions[k] = append(regions[k], u.Region)
+		}
+		fmt.Fprintln(w, "  untrusted periods (no valid digest vouches for the evidence of these times):")
+		for _, k := range order {
+			rs := regions[k]
+			where := strings.Join(rs, ", ")
+			if len(rs) > 3 {
+				where = fmt.Sprintf("%d regions (%s, …)", len(rs), strings.Join(rs[:3], ", "))
+			}
+			fmt.Fprintf(w, "    %s to %s  account %s, trail %s, %s: %s\n", timeText(k.start), timeText(k.end), safe(k.account), safe(k.trail), safe(where), safe(k.reason))
 		}
 	}
 	var flagged []string
@@ -265,7 +291,7 @@ func printVerify(w io.Writer, r verifyResult) {
 	if len(byKind) > 0 {
 		fmt.Fprintf(w, "  problems   %d (--format json lists them all):\n", len(ct.Problems))
 	}
-	const most = 5
+	const most = 3
 	for _, k := range sortedKeys(byKind) {
 		ps := byKind[k]
 		fmt.Fprintf(w, "    %s: %s\n", k, num(len(ps)))

@@ -16,20 +16,25 @@ import (
 var update = flag.Bool("update", false, "rewrite testdata/*.golden files")
 
 // TestGolden pins a small scenario: its counts, its ground truth and a
-// digest of every file name and uncompressed byte (compressed bytes are
+// digest of every file name and uncompressed byte, log files, digests
+// (signatures included), sidecars and key list alike (compressed bytes are
 // left out so a compression library upgrade does not count as a change).
 // Any change to the generator shows up here; if it is intended, refresh
 // with `go test -run TestGolden -update`.
 func TestGolden(t *testing.T) {
 	t.Parallel()
-	res, files := fixture(t)
+	res, files := fixtureAll(t)
 	h := sha256.New()
 	for _, f := range files {
+		h.Write([]byte(f.rel))
+		if !bytes.HasPrefix(f.gz, []byte{0x1f, 0x8b}) {
+			h.Write(f.gz) // a sidecar or the key list
+			continue
+		}
 		zr, err := gzip.NewReader(bytes.NewReader(f.gz))
 		if err != nil {
 			t.Fatal(err)
 		}
-		h.Write([]byte(f.rel))
 		if _, err := io.Copy(h, zr); err != nil {
 			t.Fatal(err)
 		}
@@ -38,9 +43,10 @@ func TestGolden(t *testing.T) {
 		Files     int
 		Events    int
 		JSONBytes int64
+		Digests   int
 		Digest    string
 		Truth     Truth
-	}{res.Files, res.Events, res.JSONBytes, hex.EncodeToString(h.Sum(nil)), res.Truth}, "", "  ")
+	}{res.Files, res.Events, res.JSONBytes, res.Digests, hex.EncodeToString(h.Sum(nil)), res.Truth}, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,11 +21,12 @@ import (
 var fixtureOpts = Options{Seed: 7, Days: 1, Start: time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC)}
 
 var (
-	fixtureOnce sync.Once
-	fixtureDir  string
-	fixtureRes  Result
-	fixtureLogs []logFile
-	fixtureErr  error
+	fixtureOnce  sync.Once
+	fixtureDir   string
+	fixtureRes   Result
+	fixtureFiles []logFile // every file written, unparsed
+	fixtureLogs  []logFile // the log files, parsed
+	fixtureErr   error
 )
 
 func TestMain(m *testing.M) {
@@ -36,11 +37,26 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// logFile is one written file, parsed.
+// logFile is one written file (a log file, parsed, or a digest, its
+// metadata sidecar or the public key list).
 type logFile struct {
 	rel     string // slash-separated path under the output folder
-	gz      []byte
+	gz      []byte // as written: gzip'd but for sidecars and the key list
 	records []logRecord
+}
+
+// isLog tells log files from digests, sidecars and the public key list.
+func isLog(rel string) bool { return strings.Contains(rel, "/CloudTrail/") }
+
+// logsOnly returns the log files among files.
+func logsOnly(files []logFile) []logFile {
+	var out []logFile
+	for _, f := range files {
+		if isLog(f.rel) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // logRecord is one record, decoded and raw (for key order).
@@ -49,7 +65,8 @@ type logRecord struct {
 	raw json.RawMessage
 }
 
-// fixture writes the shared scenario once and returns it parsed.
+// fixture writes the shared scenario once and returns its log files
+// parsed.
 func fixture(t *testing.T) (Result, []logFile) {
 	t.Helper()
 	fixtureOnce.Do(func() {
@@ -61,12 +78,23 @@ func fixture(t *testing.T) (Result, []logFile) {
 		if fixtureErr != nil {
 			return
 		}
-		fixtureLogs, fixtureErr = readLogs(fixtureDir)
+		if fixtureFiles, fixtureErr = readFiles(fixtureDir); fixtureErr != nil {
+			return
+		}
+		fixtureLogs, fixtureErr = parseLogs(logsOnly(fixtureFiles))
 	})
 	if fixtureErr != nil {
 		t.Fatalf("fixture: %v", fixtureErr)
 	}
 	return fixtureRes, fixtureLogs
+}
+
+// fixtureAll returns every file of the shared scenario, unparsed: log
+// files, digests, sidecars and the public key list.
+func fixtureAll(t *testing.T) (Result, []logFile) {
+	t.Helper()
+	res, _ := fixture(t)
+	return res, fixtureFiles
 }
 
 // memSink keeps files in memory: most tests need the bytes, not the disk,
@@ -138,12 +166,8 @@ func rawRecords(gz []byte) ([]json.RawMessage, error) {
 	return doc.Records, nil
 }
 
-// readLogs reads and fully parses every file under dir.
-func readLogs(dir string) ([]logFile, error) {
-	files, err := readFiles(dir)
-	if err != nil {
-		return nil, err
-	}
+// parseLogs parses log files, in place.
+func parseLogs(files []logFile) ([]logFile, error) {
 	for i := range files {
 		raws, err := rawRecords(files[i].gz)
 		if err != nil {

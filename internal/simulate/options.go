@@ -3,6 +3,11 @@
 // ingestion, detection and the investigation UI can be tested, benchmarked
 // and demonstrated without anyone's real logs.
 //
+// The trails have log file integrity validation on: hourly digest files,
+// signed with a public demo key (demokey/) whose list-public-keys document
+// is written beside them, let the simulated evidence be verified like real
+// evidence. The chains are whole but where the attacker stopped logging.
+//
 // A week of benign activity in two accounts of one organisation (people,
 // machines, CI, AWS services) surrounds the attack responders see most: a
 // leaked developer key, recon, a role pivot, a backdoor admin, logging and
@@ -80,11 +85,19 @@ func (o Options) normalize() (Options, error) {
 type Result struct {
 	Files  int   // log files written
 	Events int   // records in them, background and attack
-	Bytes  int64 // compressed bytes written
+	Bytes  int64 // compressed bytes of the log files
 	// JSONBytes is the uncompressed size of the records, for sizing
 	// ingestion (real CloudTrail averages about 1.5 KB per record).
 	JSONBytes int64
-	Truth     Truth
+	// Digests counts the digest files written beside the log files
+	// (AWSLogs/.../CloudTrail-Digest/...), each with its signature in a
+	// DIGEST.json.gz.metadata.json sidecar, as S3 metadata is kept on disk.
+	Digests int
+	// PublicKeys is the path of the list-public-keys document holding the
+	// demo key the digests are signed with (PublicKeysFile in the folder
+	// given to Write): pass it to `harrier verify --public-keys`.
+	PublicKeys string
+	Truth      Truth
 }
 
 // Truth is the ground truth of the embedded attack: what a responder
@@ -116,6 +129,14 @@ type Truth struct {
 	LoggingStopped   time.Time // StopLogging took effect: nothing recorded from here ...
 	LoggingRestarted time.Time // ... until auto-remediation restarted the trail
 
+	// The trails' digest chains, as verification should find them: one
+	// chain per account and region with log files, every digest signed
+	// with the demo key and valid, and one gap in each chain of the
+	// stopped trail.
+	DigestChains int
+	Digests      int // digest files in them
+	DigestGap    DigestGap
+
 	ExfilBucket  string
 	ExfilObjects int   // GetObject calls in the bulk download
 	ExfilBytes   int64 // sum of their bytesTransferredOut
@@ -129,6 +150,19 @@ type Truth struct {
 	AttackEnd   time.Time
 	Events      int    // attack records, both copies of cross-account calls included
 	Steps       []Step // key events in time order
+}
+
+// DigestGap is where stopping the trail broke its digest chains: each
+// chain's last digest before it ends at Start, when StopLogging took
+// effect, with the log files of what was recorded until then; the next
+// starts at End, when logging restarted, and names no previous digest.
+// No digest vouches for Start..End, as none could: nothing was logged.
+type DigestGap struct {
+	Account string
+	Trail   string
+	Regions []string // the chains broken, one gap each: every region of the trail with log files
+	Start   time.Time
+	End     time.Time
 }
 
 // Step is one key event of the attack, with the ids needed to find it.

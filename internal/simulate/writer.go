@@ -3,6 +3,7 @@ package simulate
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -25,8 +26,10 @@ const (
 // in CloudTrail's S3 layout (dir/AWSLogs/...). Files are generated and
 // written one at a time by a pool of workers, so memory stays bounded at
 // any scale; each file's name and bytes depend only on the options and the
-// file's identity, never on scheduling. On error or cancellation some files
-// may already have been written.
+// file's identity, never on scheduling. When every log file is written,
+// the digest files that list them follow (see digest.go), then the public
+// key list that verifies them (PublicKeysFile). On error or cancellation
+// some files may already have been written.
 func Write(ctx context.Context, dir string, opts Options) (Result, error) {
 	o, err := opts.normalize()
 	if err != nil {
@@ -52,6 +55,7 @@ func Write(ctx context.Context, dir string, opts Options) (Result, error) {
 		wg   sync.WaitGroup
 		mu   sync.Mutex
 		res  = Result{Truth: p.truth}
+		logs []logEntry
 	)
 	for range workers {
 		wg.Add(1)
@@ -75,6 +79,7 @@ func Write(ctx context.Context, dir string, opts Options) (Result, error) {
 			res.Events += w.events
 			res.Bytes += w.bytes
 			res.JSONBytes += w.jsonBytes
+			logs = append(logs, w.logs...)
 			mu.Unlock()
 		}()
 	}
@@ -82,10 +87,17 @@ func Write(ctx context.Context, dir string, opts Options) (Result, error) {
 	if err := context.Cause(ctx); err != nil {
 		return res, fmt.Errorf("simulate into %s: %w", dir, err)
 	}
+	// The digests list the log files of their hour and chain to the one
+	// before, so they come once every log file is written.
+	if err := writeDigests(ctx, sink, c, p, o, workers, logs, &res); err != nil {
+		return res, fmt.Errorf("simulate into %s: %w", dir, err)
+	}
+	res.PublicKeys = filepath.Join(dir, PublicKeysFile)
 	return res, nil
 }
 
-// fileSink receives finished log files; it must be safe for concurrent use.
+// fileSink receives finished files (log files, digests, their metadata
+// sidecars, the public key list); it must be safe for concurrent use.
 type fileSink interface {
 	// writeFile stores data under the slash-separated relative path rel;
 	// data is reused once it returns.
@@ -107,14 +119,14 @@ func (d *dirSink) writeFile(rel string, data []byte) error {
 	d.mu.Unlock()
 	if !made {
 		if err := os.MkdirAll(folder, 0o755); err != nil {
-			return fmt.Errorf("create log folder: %w", err)
+			return fmt.Errorf("create folder: %w", err)
 		}
 		d.mu.Lock()
 		d.made[folder] = true
 		d.mu.Unlock()
 	}
 	if err := os.WriteFile(path, data, 0o644); err != nil {
-		return fmt.Errorf("write log file: %w", err)
+		return fmt.Errorf("write file: %w", err)
 	}
 	return nil
 }
@@ -131,6 +143,7 @@ type worker struct {
 
 	files, events    int
 	bytes, jsonBytes int64
+	logs             []logEntry // every file written, for the digests
 }
 
 func newWorker(sink fileSink, c *cast, p *plan, maxPerFile int) *worker {
@@ -144,11 +157,20 @@ func (w *worker) unit(ctx context.Context, a *account, hour int64) error {
 	u.a, u.hour = a, hour
 	u.generate()
 	specs := u.specs
+	// A file never holds events from both sides of the victim's logging
+	// gap: what CloudTrail logged before StopLogging is delivered apart
+	// from what it logged after the restart, and the digest chains break
+	// between the two. Such a window's second file numbers its parts on.
+	after := func(t int64) bool { return a.idx == 0 && t >= u.p.gapStart }
+	prevRegion, prevWin, base := uint8(0), int64(-1), 0
 	for i := 0; i < len(specs); {
-		region, win := specs[i].region, specs[i].t-specs[i].t%window
+		region, win, side := specs[i].region, specs[i].t-specs[i].t%window, after(specs[i].t)
 		j := i + 1
-		for j < len(specs) && specs[j].region == region && specs[j].t-specs[j].t%window == win {
+		for j < len(specs) && specs[j].region == region && specs[j].t-specs[j].t%window == win && after(specs[j].t) == side {
 			j++
+		}
+		if region != prevRegion || win != prevWin {
+			base = 0
 		}
 		parts := (j - i + w.max - 1) / w.max
 		for part := 0; part < parts; part++ {
@@ -156,10 +178,11 @@ func (w *worker) unit(ctx context.Context, a *account, hour int64) error {
 				return context.Cause(ctx)
 			}
 			lo, hi := i+(j-i)*part/parts, i+(j-i)*(part+1)/parts
-			if err := w.file(int(region), win, part, specs[lo:hi]); err != nil {
+			if err := w.file(int(region), win, base+part, specs[lo:hi]); err != nil {
 				return err
 			}
 		}
+		prevRegion, prevWin, base = region, win, base+parts
 		i = j
 	}
 	return nil
@@ -202,6 +225,11 @@ func (w *worker) file(region int, win int64, part int, specs []spec) error {
 	if err := w.sink.writeFile(rel, w.gz.Bytes()); err != nil {
 		return err
 	}
+	// What the hour's digest will say of the file: its hash, never its bytes.
+	e := logEntry{sum: sha256.Sum256(b), delivered: delivered, oldest: specs[0].t, newest: specs[len(specs)-1].t,
+		acct: uint8(u.a.idx), region: uint8(region)}
+	copy(e.suffix[:], suffix)
+	w.logs = append(w.logs, e)
 	w.files++
 	w.events += len(specs)
 	w.bytes += int64(w.gz.Len())
