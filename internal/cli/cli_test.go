@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"flag"
@@ -361,4 +362,79 @@ func TestVerifyChainOfCustody(t *testing.T) {
 	if out, _, _ := harrier(t, "verify", "--case", caseDir); !strings.Contains(out, "MISSING   evidence/events.jsonl") {
 		t.Errorf("a deleted evidence file is not reported:\n%s", out)
 	}
+}
+
+// TestVerifySimulatedDigests runs verify over a simulated case whose digests
+// are signed like CloudTrail's, then over the same case after a log file was
+// altered in place.
+func TestVerifySimulatedDigests(t *testing.T) {
+	if testing.Short() {
+		t.Skip("simulates and verifies a day of evidence")
+	}
+	dir := t.TempDir()
+	evidence := filepath.Join(dir, "evidence")
+	if _, errOut, code := harrier(t, "simulate", "--out", evidence, "--seed", "3", "--days", "1"); code != 0 {
+		t.Fatalf("simulate: %s", errOut)
+	}
+	caseDir := filepath.Join(dir, "case")
+	if out, errOut, code := harrier(t, "ingest", "--case", caseDir, evidence); code != 0 {
+		t.Fatalf("ingest exit %d: %s%s", code, out, errOut)
+	}
+	type report struct {
+		OK       bool
+		Digests  struct{ Valid, Invalid, Missing, Gaps, UnknownKey int }
+		LogFiles struct {
+			Valid        int
+			Modified     []string
+			Unverifiable []string
+		} `json:"log_files"`
+		Untrusted []struct{ Reason string } `json:"untrusted_ranges"`
+		Custody   struct{ Changed []struct{ Path string } }
+	}
+	run := func() (report, int) {
+		out, errOut, code := harrier(t, "verify", "--case", caseDir, "--format", "json")
+		var r report
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatalf("verify json: %v\n%s%s", err, out, errOut)
+		}
+		return r, code
+	}
+	r, code := run()
+	// the attacker stopped the trail: every victim chain has a gap and
+	// nothing else is wrong
+	if code != ExitUnverified || r.OK || r.Digests.Valid == 0 || r.Digests.Invalid != 0 || r.Digests.Missing != 0 ||
+		r.Digests.Gaps == 0 || r.Digests.UnknownKey != 0 || len(r.LogFiles.Modified) != 0 || len(r.LogFiles.Unverifiable) != 0 ||
+		len(r.Untrusted) != r.Digests.Gaps || r.LogFiles.Valid == 0 {
+		t.Fatalf("exit %d, report %+v", code, r)
+	}
+	// alter one log file in the case, as an attacker with access would
+	var victim string
+	filepath.WalkDir(filepath.Join(caseDir, "evidence"), func(p string, d os.DirEntry, err error) error {
+		if victim == "" && err == nil && strings.Contains(p, "/CloudTrail/us-east-1/") && strings.HasSuffix(p, ".json.gz") {
+			victim = p
+		}
+		return nil
+	})
+	if victim == "" {
+		t.Fatal("no us-east-1 log file in the case")
+	}
+	os.Chmod(victim, 0o644)
+	if err := os.WriteFile(victim, gzipped(t, `{"Records":[]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, code = run()
+	key := victim[strings.Index(victim, "AWSLogs/"):]
+	if code != ExitUnverified || len(r.LogFiles.Modified) != 1 || r.LogFiles.Modified[0] != key || len(r.Custody.Changed) != 1 {
+		t.Errorf("after altering %s: exit %d, modified %v, custody changed %v", key, code, r.LogFiles.Modified, r.Custody.Changed)
+	}
+}
+
+func gzipped(t *testing.T, s string) []byte {
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	zw.Write([]byte(s))
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
