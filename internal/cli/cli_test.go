@@ -7,12 +7,15 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -437,4 +440,80 @@ func gzipped(t *testing.T, s string) []byte {
 		t.Fatal(err)
 	}
 	return b.Bytes()
+}
+
+// TestVerifyFetchesKeys has verify ask a CloudTrail endpoint (an httptest
+// server speaking CloudTrail's JSON 1.1 protocol) for the public keys the
+// case lacks, keep them as evidence, and verify with them.
+func TestVerifyFetchesKeys(t *testing.T) {
+	if testing.Short() {
+		t.Skip("simulates a day of evidence")
+	}
+	dir := t.TempDir()
+	evidence := filepath.Join(dir, "evidence")
+	if _, errOut, code := harrier(t, "simulate", "--out", evidence, "--seed", "5", "--days", "1"); code != 0 {
+		t.Fatalf("simulate: %s", errOut)
+	}
+	// the case gets the logs and digests, not the keys
+	keysFile := filepath.Join(dir, "keys.json")
+	if err := os.Rename(filepath.Join(evidence, "public-keys.json"), keysFile); err != nil {
+		t.Fatal(err)
+	}
+	var listed struct {
+		PublicKeyList []struct{ Value, Fingerprint, ValidityStartTime, ValidityEndTime string }
+	}
+	b, _ := os.ReadFile(keysFile)
+	if err := json.Unmarshal(b, &listed); err != nil || len(listed.PublicKeyList) == 0 {
+		t.Fatalf("simulated keys: %v", err)
+	}
+	var calls []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls = append(calls, r.Header.Get("X-Amz-Target"))
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		var keys []map[string]any
+		for _, k := range listed.PublicKeyList {
+			from, _ := time.Parse(time.RFC3339, k.ValidityStartTime)
+			to, _ := time.Parse(time.RFC3339, k.ValidityEndTime)
+			keys = append(keys, map[string]any{"Value": k.Value, "Fingerprint": k.Fingerprint, "ValidityStartTime": from.Unix(), "ValidityEndTime": to.Unix()})
+		}
+		json.NewEncoder(w).Encode(map[string]any{"PublicKeyList": keys})
+	}))
+	defer srv.Close()
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL_CLOUDTRAIL": srv.URL, "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "example",
+		"AWS_REGION": "us-east-1", "AWS_CONFIG_FILE": filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "none"),
+		"AWS_EC2_METADATA_DISABLED": "true", "AWS_PROFILE": "", "AWS_MAX_ATTEMPTS": "1",
+	} {
+		t.Setenv(k, v)
+	}
+	caseDir := filepath.Join(dir, "case")
+	if _, errOut, code := harrier(t, "ingest", "--case", caseDir, evidence); code != 0 {
+		t.Fatalf("ingest: %s", errOut)
+	}
+	out, _, code := harrier(t, "verify", "--case", caseDir, "--format", "json")
+	var r struct {
+		Digests struct {
+			Valid      int
+			UnknownKey int `json:"unknown_key"`
+		}
+	}
+	json.Unmarshal([]byte(out), &r)
+	if code != ExitUnverified || r.Digests.Valid != 0 || r.Digests.UnknownKey == 0 {
+		t.Fatalf("without keys: exit %d, digests %+v", code, r.Digests)
+	}
+	out, errOut, _ := harrier(t, "verify", "--case", caseDir, "--fetch-keys", "--format", "json")
+	json.Unmarshal([]byte(out), &r)
+	if r.Digests.Valid == 0 || r.Digests.UnknownKey != 0 || len(calls) == 0 || !strings.Contains(errOut, "stored as evidence/cloudtrail-public-keys/") {
+		t.Fatalf("with fetched keys: digests %+v, %d calls, %s", r.Digests, len(calls), errOut)
+	}
+	// the keys are evidence now: a plain verify uses them
+	out, _, _ = harrier(t, "verify", "--case", caseDir, "--format", "json")
+	json.Unmarshal([]byte(out), &r)
+	if r.Digests.UnknownKey != 0 {
+		t.Errorf("fetched keys were not kept in the case: %+v", r.Digests)
+	}
+	man, _ := os.ReadFile(filepath.Join(caseDir, "manifest.jsonl"))
+	if !strings.Contains(string(man), `"api":"ListPublicKeys"`) || strings.Contains(string(man), "example") {
+		t.Errorf("manifest entry for fetched keys lacks provenance or holds a secret")
+	}
 }

@@ -27,6 +27,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	var keyFiles listFlag
 	fs.Var(&keyFiles, "public-keys", "CloudTrail public keys as `aws cloudtrail list-public-keys` prints them (repeatable); the case's own are used too")
 	format := fs.String("format", "table", "output: table or json")
+	fetch := fs.Bool("fetch-keys", false, "first fetch the keys from CloudTrail (ListPublicKeys, read-only, standard AWS credentials) for every region the case has digests of, and keep them in the case")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
@@ -43,6 +44,11 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	}
 	defer c.Close()
 	defer st.Close()
+	if *fetch {
+		if err := fetchKeys(ctx, e.stderr, c); err != nil {
+			return err
+		}
+	}
 	res, err := verifyCase(ctx, c, st, keyFiles)
 	if err != nil {
 		return err
@@ -252,16 +258,31 @@ func printVerify(w io.Writer, r verifyResult) {
 		}
 		regions := map[span][]string{}
 		var order []span
+		// within a region, adjacent periods with the same reason are one
+		// period (an unknown key makes every digest of a chain untrusted)
+		type regional struct {
+			span
+			region string
+		}
+		var merged []regional
 		for _, u := range ct.UntrustedRanges {
-			reason := u.Reason
-			if i := strings.Index(reason, " before "); i > 0 {
-				reason = reason[:i]
+			k := regional{span{u.Account, u.Trail, u.Start, u.End, reasonKind(u.Reason)}, u.Region}
+			if n := len(merged); n > 0 {
+				last := &merged[n-1]
+				if last.account == k.account && last.trail == k.trail && last.region == k.region && last.reason == k.reason && !k.start.After(last.end) {
+					if k.end.After(last.end) {
+						last.end = k.end
+					}
+					continue
+				}
 			}
-			k := span{u.Account, u.Trail, u.Start, u.End, reason}
-			if _, ok := regions[k]; !ok {
-				order = append(order, k)
+			merged = append(merged, k)
+		}
+		for _, m := range merged {
+			if _, ok := regions[m.span]; !ok {
+				order = append(order, m.span)
 			}
-			regions[k] = append(regions[k], u.Region)
+			regions[m.span] = append(regions[m.span], m.region)
 		}
 		fmt.Fprintln(w, "  untrusted periods (no valid digest vouches for the evidence of these times):")
 		for _, k := range order {
@@ -307,4 +328,22 @@ func printVerify(w io.Writer, r verifyResult) {
 			fmt.Fprintf(w, "      %s: %s\n", safe(where), safe(p.Detail))
 		}
 	}
+}
+
+// reasonKind is a reason without the file it names, so that reasons of the
+// same kind group together.
+func reasonKind(reason string) string {
+	words := strings.Fields(reason)
+	out := words[:0]
+	for _, w := range words {
+		if strings.HasPrefix(w, "AWSLogs/") {
+			continue
+		}
+		out = append(out, w)
+	}
+	r := strings.Join(out, " ")
+	if i := strings.Index(r, " before"); i > 0 {
+		r = r[:i]
+	}
+	return r
 }
