@@ -98,11 +98,13 @@ func check(it *digestItem, kr keyring) {
 	}
 	keys := kr.lookup(d.PublicKeyFingerprint)
 	if len(keys) == 0 {
+		// CloudTrail signs each region's digests with that region's key,
+		// as the AWS CLI's validate-logs also assumes
 		region := ""
-		if it.name.HomeRegion != "" {
-			region = ", " + it.name.HomeRegion
+		if it.name.Region != "" {
+			region = " (" + it.name.Region + ")"
 		}
-		it.problem(ProblemUnknownKey, "no public key with fingerprint %s was given (add the `aws cloudtrail list-public-keys` output of the trail's home region%s)",
+		it.problem(ProblemUnknownKey, "no public key with fingerprint %s was given (add the `aws cloudtrail list-public-keys` output of the digest's region%s, or use verify --fetch-keys)",
 			d.PublicKeyFingerprint, region)
 		return
 	}
