@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/harrier-ir/harrier/internal/casefile"
@@ -119,9 +120,10 @@ func (r verifyResult) MarshalJSON() ([]byte, error) {
 func verifyCase(ctx context.Context, c *casefile.Case, st *store.Store, keyFiles []string) (verifyResult, error) {
 	var res verifyResult
 	var err error
-	if res.Custody, err = integrity.CheckCustody(ctx, c); err != nil {
-		return res, err
-	}
+	// every file is read once: the digest checks hash the bytes as stored
+	// on their way through, and custody only reads what they did not
+	var mu sync.Mutex
+	known := map[string]integrity.Hashed{}
 	var keys []integrity.PublicKey
 	addKeys := func(name string, r io.Reader) error {
 		k, err := integrity.ParsePublicKeys(r)
@@ -156,7 +158,17 @@ func verifyCase(ctx context.Context, c *casefile.Case, st *store.Store, keyFiles
 		if !en.Referenced {
 			p = c.Path(filepath.FromSlash(en.Path))
 		}
-		return func() (io.ReadCloser, error) { return os.Open(p) }
+		return func() (io.ReadCloser, error) {
+			f, err := os.Open(p)
+			if err != nil {
+				return nil, err
+			}
+			return integrity.NewHashingReader(f, func(h integrity.Hashed) {
+				mu.Lock()
+				known[en.Path] = h
+				mu.Unlock()
+			}), nil
+		}
 	}
 	var files []integrity.File
 	status := map[string]store.IntegrityFlag{}
@@ -184,6 +196,9 @@ func verifyCase(ctx context.Context, c *casefile.Case, st *store.Store, keyFiles
 	}
 	res.Keys = len(keys)
 	if res.CloudTrail, err = integrity.Verify(ctx, files, keys); err != nil {
+		return res, err
+	}
+	if res.Custody, err = integrity.CheckCustody(ctx, c, known); err != nil {
 		return res, err
 	}
 	// map the report's S3 keys back to evidence files

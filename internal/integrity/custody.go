@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -41,10 +42,19 @@ func (c Custody) OK() bool {
 	return len(c.Changed) == 0 && len(c.Missing) == 0 && len(c.Unlisted) == 0 && len(c.ManifestProblems) == 0
 }
 
+// Hashed is what reading a file once established: the SHA-256 and size of
+// its bytes as stored.
+type Hashed struct {
+	SHA256 string
+	Size   int64
+}
+
 // CheckCustody re-hashes every file the case's manifest lists (copied or
 // referenced in place) and looks for files in evidence/ that it does not
 // list. A path listed more than once is checked against its latest entry.
-func CheckCustody(ctx context.Context, c *casefile.Case) (Custody, error) {
+// known holds files already hashed in this run (by path in the case): they
+// are not read again.
+func CheckCustody(ctx context.Context, c *casefile.Case, known map[string]Hashed) (Custody, error) {
 	out := Custody{Changed: []ChangedFile{}, Missing: []string{}, Unlisted: []string{}, ManifestProblems: c.ManifestProblems()}
 	if out.ManifestProblems == nil {
 		out.ManifestProblems = []string{}
@@ -68,7 +78,14 @@ func CheckCustody(ctx context.Context, c *casefile.Case) (Custody, error) {
 		if !e.Referenced {
 			file = c.Path(filepath.FromSlash(p))
 		}
-		sum, size, err := hashPath(file)
+		var sum string
+		var size int64
+		var err error
+		if h, ok := known[p]; ok {
+			sum, size = h.SHA256, h.Size
+		} else {
+			sum, size, err = hashPath(file)
+		}
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			out.Missing = append(out.Missing, p)
@@ -117,4 +134,37 @@ func hashPath(p string) (string, int64, error) {
 		return "", 0, err
 	}
 	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// HashingReader hashes what is read through it; Done reports the hash once
+// the whole file was read.
+type HashingReader struct {
+	r    io.ReadCloser
+	h    hash.Hash
+	n    int64
+	eof  bool
+	done func(Hashed)
+}
+
+// NewHashingReader wraps r; done is called at Close if r was read to its end.
+func NewHashingReader(r io.ReadCloser, done func(Hashed)) *HashingReader {
+	return &HashingReader{r: r, h: sha256.New(), done: done}
+}
+
+func (h *HashingReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	h.h.Write(p[:n])
+	h.n += int64(n)
+	if errors.Is(err, io.EOF) {
+		h.eof = true
+	}
+	return n, err
+}
+
+// Close closes the file, and reports its hash if it was read whole.
+func (h *HashingReader) Close() error {
+	if h.eof && h.done != nil {
+		h.done(Hashed{SHA256: hex.EncodeToString(h.h.Sum(nil)), Size: h.n})
+	}
+	return h.r.Close()
 }
