@@ -16,7 +16,8 @@ go build -o "$out/readjson" ./bench/readjson
 go build -o "$out/floor" ./bench/floor
 
 echo "== simulate --scale $scale"
-"$out/harrier" simulate --out "$out/evidence" --scale "$scale" | head -1
+"$out/harrier" simulate --out "$out/evidence" --scale "$scale" > "$out/simulate.txt"
+head -1 "$out/simulate.txt"
 sync
 events=$(find "$out/evidence" -name '*.json.gz' | wc -l)
 echo "files: $events, $(du -sh "$out/evidence" | cut -f1) compressed"
