@@ -314,6 +314,16 @@ func golden(t *testing.T, name, got string) {
 	}
 }
 
+func TestVerifyNeedsACaseWithEvidence(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "typo")
+	if _, _, code := harrier(t, "verify", "--case", missing); code != ExitError {
+		t.Errorf("verify of a missing case: exit %d", code)
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Errorf("verify created the case it was asked to check")
+	}
+}
+
 func TestVerifyChainOfCustody(t *testing.T) {
 	caseDir := craftedCase(t)
 	out, errOut, code := harrier(t, "verify", "--case", caseDir, "--format", "json")
@@ -394,8 +404,23 @@ func TestVerifySimulatedDigests(t *testing.T) {
 		Untrusted []struct{ Reason string } `json:"untrusted_ranges"`
 		Custody   struct{ Changed []struct{ Path string } }
 	}
+	// the key document that came with the evidence is not trusted: whoever
+	// forged digests could have planted it
+	out, _, code := harrier(t, "verify", "--case", caseDir, "--format", "json")
+	var untrusted struct {
+		Digests struct {
+			Valid      int
+			UnknownKey int `json:"unknown_key"`
+		}
+		Files []string `json:"untrusted_key_files"`
+	}
+	json.Unmarshal([]byte(out), &untrusted)
+	if code != ExitUnverified || untrusted.Digests.Valid != 0 || untrusted.Digests.UnknownKey == 0 || len(untrusted.Files) != 1 {
+		t.Fatalf("keys from the evidence were trusted: exit %d, %+v", code, untrusted)
+	}
+	keys := filepath.Join(evidence, "public-keys.json")
 	run := func() (report, int) {
-		out, errOut, code := harrier(t, "verify", "--case", caseDir, "--format", "json")
+		out, errOut, code := harrier(t, "verify", "--case", caseDir, "--format", "json", "--public-keys", keys)
 		var r report
 		if err := json.Unmarshal([]byte(out), &r); err != nil {
 			t.Fatalf("verify json: %v\n%s%s", err, out, errOut)

@@ -59,6 +59,7 @@ func fetchKeys(ctx context.Context, w io.Writer, c *casefile.Case) error {
 		names = append(names, r)
 	}
 	sort.Strings(names)
+	failed := 0
 	for _, region := range names {
 		span := regions[region]
 		// a digest is signed with the key valid when it was delivered; the
@@ -68,10 +69,13 @@ func fetchKeys(ctx context.Context, w io.Writer, c *casefile.Case) error {
 		requested := time.Now().UTC()
 		body, err := publickeys.Fetch(ctx, client, start, end)
 		if err != nil {
-			return fmt.Errorf("fetch-keys %s: %w", region, err)
+			// one region's refusal must not cost the others their keys
+			fmt.Fprintf(w, "fetch-keys: %s: %s\n", region, safe(err.Error()))
+			failed++
+			continue
 		}
 		rel := fmt.Sprintf("cloudtrail-public-keys/%s_%s_%s.json", region, start.Format("20060102T150405Z"), end.Format("20060102T150405Z"))
-		e, err := c.AddAcquired(rel, "aws:cloudtrail:ListPublicKeys:"+region, cloudtrail.FormatPublicKeys.String(), body, map[string]any{
+		e, err := c.AddAcquired(rel, fetchedKeysOrigin+region, cloudtrail.FormatPublicKeys.String(), body, map[string]any{
 			"service": "cloudtrail", "api": "ListPublicKeys", "region": region,
 			"start_time": start, "end_time": end, "request_time": requested,
 		})
@@ -79,6 +83,9 @@ func fetchKeys(ctx context.Context, w io.Writer, c *casefile.Case) error {
 			return err
 		}
 		fmt.Fprintf(w, "fetch-keys: %s: public keys for %s to %s stored as %s\n", region, timeText(start), timeText(end), e.Path)
+	}
+	if failed == len(names) {
+		return fmt.Errorf("fetch-keys: no region answered")
 	}
 	return nil
 }

@@ -39,6 +39,9 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if _, err := os.Stat(filepath.Join(dir, casefile.MetaFile)); err != nil {
+		return fmt.Errorf("case %s: %w (ingest evidence to create it)", dir, err)
+	}
 	c, st, err := openForWrite(ctx, dir)
 	if err != nil {
 		return err
@@ -72,16 +75,36 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 // verifyResult is the case's integrity: its own chain of custody and
 // CloudTrail's log file validation.
 type verifyResult struct {
-	Custody    integrity.Custody
-	CloudTrail integrity.Report
-	Keys       int              // public keys available
-	Flagged    map[string]int64 // events per integrity status of their evidence
+	Custody         integrity.Custody
+	CloudTrail      integrity.Report
+	KeySources      []KeySource      // the public keys used, and where each came from
+	IgnoredKeyFiles []string         // key documents in the evidence, not trusted
+	KeyErrors       []string         // key documents that could not be read
+	Flagged         map[string]int64 // events per integrity status of their evidence
+	Evidence        int              // evidence files in the case
 }
+
+// KeySource is a public key verify used and where it came from.
+type KeySource struct {
+	Fingerprint string `json:"fingerprint"`
+	Source      string `json:"source"`
+}
+
+// fetchedKeysOrigin marks key documents harrier fetched from CloudTrail.
+const fetchedKeysOrigin = "aws:cloudtrail:ListPublicKeys:"
 
 // OK reports whether everything verified: the evidence is as acquired, the
 // digest chains hold, and every event comes from a log file a valid digest
 // vouches for (an export such as lookup-events output has no digest).
 func (r verifyResult) OK() bool {
+	if r.Evidence == 0 || len(r.KeyErrors) > 0 {
+		return false // nothing verified is not "verified"
+	}
+	for _, ch := range r.CloudTrail.Chains {
+		if ch.StartsAfter != "" {
+			return false // the chain names an earlier digest the case lacks
+		}
+	}
 	for st, n := range r.Flagged {
 		if st != "verified" && n > 0 {
 			return false
@@ -108,7 +131,23 @@ func (r verifyResult) MarshalJSON() ([]byte, error) {
 		m[k] = b
 		return err
 	}
-	if err := errors.Join(add("ok", r.OK()), add("custody", r.Custody), add("public_keys", r.Keys), add("events_by_integrity", r.Flagged)); err != nil {
+	flagged := map[string]int64{"verified": 0, "modified": 0, "unverifiable": 0, "changed-since-acquired": 0, "unchecked": 0}
+	for k, v := range r.Flagged {
+		flagged[k] = v
+	}
+	keys := r.KeySources
+	if keys == nil {
+		keys = []KeySource{}
+	}
+	ignored, keyErrs := r.IgnoredKeyFiles, r.KeyErrors
+	if ignored == nil {
+		ignored = []string{}
+	}
+	if keyErrs == nil {
+		keyErrs = []string{}
+	}
+	if err := errors.Join(add("ok", r.OK()), add("custody", r.Custody), add("public_keys", keys),
+		add("untrusted_key_files", ignored), add("key_errors", keyErrs), add("events_by_integrity", flagged)); err != nil {
 		return nil, err
 	}
 	return json.MarshalIndent(m, "", "  ")
@@ -127,10 +166,13 @@ func verifyCase(ctx context.Context, c *casefile.Case, st *store.Store, keyFiles
 	var keys []integrity.PublicKey
 	addKeys := func(name string, r io.Reader) error {
 		k, err := integrity.ParsePublicKeys(r)
-		if err != nil && len(k) == 0 {
-			return fmt.Errorf("public keys %s: %w", name, err)
+		for _, key := range k {
+			res.KeySources = append(res.KeySources, KeySource{Fingerprint: key.Fingerprint, Source: name})
 		}
 		keys = append(keys, k...)
+		if err != nil {
+			return fmt.Errorf("public keys %s: %w", name, err)
+		}
 		return nil
 	}
 	for _, f := range keyFiles {
@@ -176,15 +218,22 @@ func verifyCase(ctx context.Context, c *casefile.Case, st *store.Store, keyFiles
 		en := latest[p]
 		switch en.Content {
 		case cloudtrail.FormatPublicKeys.String():
+			// a key document is trusted only when harrier fetched it from
+			// CloudTrail itself: one that came with the evidence may have
+			// been planted by whoever forged the digests it would vouch for
+			if !strings.HasPrefix(en.OriginalPath, fetchedKeysOrigin) {
+				res.IgnoredKeyFiles = append(res.IgnoredKeyFiles, p)
+				continue
+			}
 			r, err := open(en)()
 			if err != nil {
-				return res, err
+				res.KeyErrors = append(res.KeyErrors, fmt.Sprintf("%s: %v", p, err))
+				continue
 			}
-			err = addKeys(p, r)
+			if err := addKeys(p, r); err != nil {
+				res.KeyErrors = append(res.KeyErrors, err.Error())
+			}
 			r.Close()
-			if err != nil {
-				return res, err
-			}
 		case cloudtrail.FormatTrailLog.String(), cloudtrail.FormatDigest.String(), cloudtrail.FormatDigestMetadata.String():
 			files = append(files, integrity.File{Path: p, Key: integrity.KeyFromPath(p), Open: open(en)})
 			if en.Content == cloudtrail.FormatTrailLog.String() {
@@ -194,25 +243,28 @@ func verifyCase(ctx context.Context, c *casefile.Case, st *store.Store, keyFiles
 			status[p] = store.IntegrityFlag{EvidenceFile: p, Status: "unverifiable", Detail: "an export, not a trail log file: CloudTrail's digests do not cover it"}
 		}
 	}
-	res.Keys = len(keys)
+	res.Evidence = len(latest)
 	if res.CloudTrail, err = integrity.Verify(ctx, files, keys); err != nil {
 		return res, err
 	}
 	if res.Custody, err = integrity.CheckCustody(ctx, c, known); err != nil {
 		return res, err
 	}
-	// map the report's S3 keys back to evidence files
-	mark := func(keys []string, flag, detail string) {
-		for _, k := range keys {
-			for _, f := range files {
-				if _, ok := status[f.Path]; ok && (f.Key == k || strings.HasSuffix(k, "/"+f.Key)) {
-					status[f.Path] = store.IntegrityFlag{EvidenceFile: f.Path, Status: flag, Detail: detail}
-				}
+	// the report's problems name the evidence file each is about: flag
+	// exactly that file (another copy with the same name may be genuine)
+	for _, pr := range res.CloudTrail.Problems {
+		if _, ok := status[pr.Path]; !ok {
+			continue
+		}
+		switch pr.Kind {
+		case integrity.ProblemLogModified:
+			status[pr.Path] = store.IntegrityFlag{EvidenceFile: pr.Path, Status: "modified", Detail: pr.Detail}
+		case integrity.ProblemLogUnverifiable:
+			if status[pr.Path].Status != "modified" {
+				status[pr.Path] = store.IntegrityFlag{EvidenceFile: pr.Path, Status: "unverifiable", Detail: pr.Detail}
 			}
 		}
 	}
-	mark(res.CloudTrail.LogFiles.Unverifiable, "unverifiable", "no valid digest vouches for this log file")
-	mark(res.CloudTrail.LogFiles.Modified, "modified", "its SHA-256 differs from the one its digest records")
 	for _, ch := range res.Custody.Changed {
 		status[ch.Path] = store.IntegrityFlag{EvidenceFile: ch.Path, Status: "changed-since-acquired", Detail: "its bytes differ from the case manifest's record"}
 	}
@@ -238,31 +290,48 @@ func printVerify(w io.Writer, r verifyResult) {
 	cu := r.Custody
 	fmt.Fprintf(w, "  custody    %s evidence files re-hashed: %s as recorded, %d changed, %d missing, %d not in the manifest\n",
 		num(cu.Files), num(cu.Verified), len(cu.Changed), len(cu.Missing), len(cu.Unlisted))
+	var changed []string
 	for _, ch := range cu.Changed {
-		fmt.Fprintf(w, "    CHANGED   %s: SHA-256 %s, recorded %s\n", safe(ch.Path), ch.ActualSHA256, ch.RecordedSHA256)
+		changed = append(changed, fmt.Sprintf("%s: SHA-256 %s, recorded %s", ch.Path, ch.ActualSHA256, ch.RecordedSHA256))
 	}
-	for _, p := range cu.Missing {
-		fmt.Fprintf(w, "    MISSING   %s\n", safe(p))
-	}
-	for _, p := range cu.Unlisted {
-		fmt.Fprintf(w, "    UNLISTED  %s\n", safe(p))
-	}
+	listCapped(w, "CHANGED  ", changed)
+	listCapped(w, "MISSING  ", cu.Missing)
+	listCapped(w, "UNLISTED ", cu.Unlisted)
+	listCapped(w, "UNREADABLE", cu.Unreadable)
 	for _, p := range cu.ManifestProblems {
 		fmt.Fprintf(w, "    MANIFEST  %s\n", safe(p))
 	}
 	ct := r.CloudTrail
 	d := ct.Digests
-	fmt.Fprintf(w, "  digests    %d valid, %d invalid, %d missing, %d gaps, %d unknown key, %d moved (%d chains, %d public keys)\n",
-		d.Valid, d.Invalid, d.Missing, d.Gaps, d.UnknownKey, d.Moved, len(ct.Chains), r.Keys)
+	fmt.Fprintf(w, "  digests    %s valid, %s invalid, %s missing, %s gaps, %s unknown key, %s moved (%d chains)\n",
+		num(d.Valid), num(d.Invalid), num(d.Missing), num(d.Gaps), num(d.UnknownKey), num(d.Moved), len(ct.Chains))
+	sources := map[string][]string{}
+	for _, k := range r.KeySources {
+		sources[k.Source] = append(sources[k.Source], k.Fingerprint)
+	}
+	for _, src := range sortedKeys(sources) {
+		fmt.Fprintf(w, "  keys       %s: %s\n", safe(src), strings.Join(sources[src], ", "))
+	}
+	if len(r.KeySources) == 0 && r.CloudTrail.Digests.UnknownKey > 0 {
+		fmt.Fprintln(w, "  keys       none trusted: give --public-keys (aws cloudtrail list-public-keys output) or use --fetch-keys")
+	}
+	for _, f := range r.IgnoredKeyFiles {
+		fmt.Fprintf(w, "  NOT TRUSTED %s: a key document that came with the evidence (whoever forged digests could plant one); pass it with --public-keys if you vouch for it\n", safe(f))
+	}
+	for _, e := range r.KeyErrors {
+		fmt.Fprintf(w, "  KEY ERROR  %s\n", safe(e))
+	}
+	for _, ch := range ct.Chains {
+		if ch.StartsAfter != "" {
+			fmt.Fprintf(w, "  STARTS AFTER  account %s %s %s: the first digest in the case names %s, which the case lacks (acquire from earlier to close the chain)\n",
+				safe(ch.Account), safe(ch.Region), safe(ch.Trail), safe(ch.StartsAfter))
+		}
+	}
 	lf := ct.LogFiles
 	fmt.Fprintf(w, "  log files  %s valid, %d modified, %d deleted, %s unverifiable\n",
 		num(lf.Valid), len(lf.Modified), len(lf.Deleted), num(len(lf.Unverifiable)))
-	for _, k := range lf.Modified {
-		fmt.Fprintf(w, "    MODIFIED  %s\n", safe(k))
-	}
-	for _, k := range lf.Deleted {
-		fmt.Fprintf(w, "    DELETED   %s\n", safe(k))
-	}
+	listCapped(w, "MODIFIED ", lf.Modified)
+	listCapped(w, "DELETED  ", lf.Deleted)
 	if len(ct.UntrustedRanges) > 0 {
 		// one line per period and trail: a stopped trail breaks the chain of
 		// every region at once
@@ -325,7 +394,7 @@ func printVerify(w io.Writer, r verifyResult) {
 		byKind[string(p.Kind)] = append(byKind[string(p.Kind)], p)
 	}
 	if len(byKind) > 0 {
-		fmt.Fprintf(w, "  problems   %d (--format json lists them all):\n", len(ct.Problems))
+		fmt.Fprintf(w, "  problems   %s (--format json lists them all):\n", num(len(ct.Problems)))
 	}
 	const most = 3
 	for _, k := range sortedKeys(byKind) {
@@ -356,9 +425,21 @@ func reasonKind(reason string) string {
 		}
 		out = append(out, w)
 	}
-	r := strings.Join(out, " ")
+	r := strings.TrimSuffix(strings.Join(out, " "), ":")
 	if i := strings.Index(r, " before"); i > 0 {
 		r = r[:i]
 	}
 	return r
+}
+
+// listCapped prints a list of paths or keys, the first 20 of it.
+func listCapped(w io.Writer, label string, items []string) {
+	const most = 20
+	for i, it := range items {
+		if i == most {
+			fmt.Fprintf(w, "    %s … and %s more (--format json lists them all)\n", label, num(len(items)-most))
+			return
+		}
+		fmt.Fprintf(w, "    %s %s\n", label, safe(it))
+	}
 }

@@ -25,6 +25,7 @@ type Custody struct {
 	Changed          []ChangedFile `json:"changed"`           // bytes differ from the record
 	Missing          []string      `json:"missing"`           // listed, but not there
 	Unlisted         []string      `json:"unlisted"`          // in evidence/, but in no manifest entry
+	Unreadable       []string      `json:"unreadable"`        // listed and there, but could not be read (path: error)
 	ManifestProblems []string      `json:"manifest_problems"` // damaged manifest lines
 }
 
@@ -39,7 +40,7 @@ type ChangedFile struct {
 
 // OK reports whether the evidence is exactly as recorded.
 func (c Custody) OK() bool {
-	return len(c.Changed) == 0 && len(c.Missing) == 0 && len(c.Unlisted) == 0 && len(c.ManifestProblems) == 0
+	return len(c.Changed) == 0 && len(c.Missing) == 0 && len(c.Unlisted) == 0 && len(c.Unreadable) == 0 && len(c.ManifestProblems) == 0
 }
 
 // Hashed is what reading a file once established: the SHA-256 and size of
@@ -55,7 +56,7 @@ type Hashed struct {
 // known holds files already hashed in this run (by path in the case): they
 // are not read again.
 func CheckCustody(ctx context.Context, c *casefile.Case, known map[string]Hashed) (Custody, error) {
-	out := Custody{Changed: []ChangedFile{}, Missing: []string{}, Unlisted: []string{}, ManifestProblems: c.ManifestProblems()}
+	out := Custody{Changed: []ChangedFile{}, Missing: []string{}, Unlisted: []string{}, Unreadable: []string{}, ManifestProblems: c.ManifestProblems()}
 	if out.ManifestProblems == nil {
 		out.ManifestProblems = []string{}
 	}
@@ -90,7 +91,8 @@ func CheckCustody(ctx context.Context, c *casefile.Case, known map[string]Hashed
 		case errors.Is(err, fs.ErrNotExist):
 			out.Missing = append(out.Missing, p)
 		case err != nil:
-			return out, fmt.Errorf("re-hash %s: %w", p, err)
+			// one unreadable file is a finding, not the end of the check
+			out.Unreadable = append(out.Unreadable, fmt.Sprintf("%s: %v", p, err))
 		case sum != e.SHA256 || size != e.Size:
 			out.Changed = append(out.Changed, ChangedFile{Path: p, RecordedSHA256: e.SHA256, ActualSHA256: sum, RecordedSize: e.Size, ActualSize: size})
 		default:
@@ -100,7 +102,11 @@ func CheckCustody(ctx context.Context, c *casefile.Case, known map[string]Hashed
 	root := c.Path(casefile.EvidenceDir)
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
-			return err
+			out.Unreadable = append(out.Unreadable, fmt.Sprintf("%s: %v", p, err))
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
 		}
 		if d.IsDir() {
 			return nil

@@ -73,7 +73,19 @@ func (v *verifier) checkLogs() {
 	}
 
 	for _, obj := range sortedKeys(listed) {
-		ls, cps := listed[obj], copies[obj]
+		all, cps := listed[obj], copies[obj]
+		// only a digest whose signature verified may call a log file
+		// deleted or modified: an attacker who can write the bucket must
+		// not be able to discredit genuine evidence with a planted or
+		// edited digest (the AWS CLI likewise skips the log files of a
+		// digest that fails)
+		ls := slices.DeleteFunc(slices.Clone(all), func(l listing) bool { return !l.it.sigOK })
+		if len(ls) == 0 {
+			for _, i := range cps {
+				v.unverifiable(i, "listed only in digests whose signature did not verify ("+digestKeys(all)+")")
+			}
+			continue
+		}
 		if len(cps) == 0 {
 			v.rep.LogFiles.Deleted = append(v.rep.LogFiles.Deleted, obj)
 			v.logProblem(ls, Problem{Kind: ProblemLogDeleted, Key: obj,
