@@ -542,3 +542,44 @@ func TestVerifyFetchesKeys(t *testing.T) {
 		t.Errorf("manifest entry for fetched keys lacks provenance or holds a secret")
 	}
 }
+
+// TestVerifyPlantedDigestCannotDiscreditLogs plants an unsigned digest that
+// lists a genuine log file with a wrong hash: the log file stays verified.
+func TestVerifyPlantedDigestCannotDiscreditLogs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("simulates a day of evidence")
+	}
+	dir := t.TempDir()
+	evidence := filepath.Join(dir, "evidence")
+	if _, errOut, code := harrier(t, "simulate", "--out", evidence, "--seed", "9", "--days", "1"); code != 0 {
+		t.Fatalf("simulate: %s", errOut)
+	}
+	var logKey string
+	filepath.WalkDir(evidence, func(p string, d os.DirEntry, err error) error {
+		if logKey == "" && err == nil && strings.Contains(p, "/CloudTrail/us-east-1/") && strings.HasSuffix(p, ".json.gz") {
+			logKey = p[strings.Index(p, "AWSLogs/"):]
+		}
+		return nil
+	})
+	account := strings.Split(logKey, "/")[1]
+	planted := fmt.Sprintf(`{"awsAccountId":%q,"digestStartTime":"2026-03-08T00:00:00Z","digestEndTime":"2026-03-08T01:00:00Z","digestS3Bucket":"b","digestS3Object":"AWSLogs/%s/CloudTrail-Digest/us-east-1/2026/03/08/%s_CloudTrail-Digest_us-east-1_zz_us-east-1_20260308T010000Z.json.gz","digestPublicKeyFingerprint":"00","digestSignatureAlgorithm":"SHA256withRSA","previousDigestSignature":null,"logFiles":[{"s3Bucket":"b","s3Object":%q,"hashValue":"%s","hashAlgorithm":"SHA-256"}]}`,
+		account, account, account, logKey, strings.Repeat("1", 64))
+	pdir := filepath.Join(evidence, "AWSLogs", account, "CloudTrail-Digest", "us-east-1", "2026", "03", "08")
+	os.MkdirAll(pdir, 0o755)
+	if err := os.WriteFile(filepath.Join(pdir, account+"_CloudTrail-Digest_us-east-1_zz_us-east-1_20260308T010000Z.json.gz"), gzipped(t, planted), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	caseDir := filepath.Join(dir, "case")
+	harrier(t, "ingest", "--case", caseDir, evidence)
+	out, _, _ := harrier(t, "verify", "--case", caseDir, "--format", "json", "--public-keys", filepath.Join(evidence, "public-keys.json"))
+	var r struct {
+		LogFiles struct{ Modified, Deleted []string } `json:"log_files"`
+		Digests  struct{ Invalid int }
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.LogFiles.Modified) != 0 || len(r.LogFiles.Deleted) != 0 || r.Digests.Invalid == 0 {
+		t.Errorf("a planted digest discredited genuine evidence: modified %v deleted %v, invalid digests %d", r.LogFiles.Modified, r.LogFiles.Deleted, r.Digests.Invalid)
+	}
+}
