@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -89,6 +90,10 @@ type KeySource struct {
 	Fingerprint string `json:"fingerprint"`
 	Source      string `json:"source"`
 }
+
+// trailLayout matches CloudTrail's S3 key layout for log files, digests and
+// their sidecars.
+var trailLayout = regexp.MustCompile(`(^|/)AWSLogs/(o-[a-z0-9]+/)?[0-9]{12}/(CloudTrail|CloudTrail-Digest)/[a-z0-9-]+/[0-9]{4}/[0-9]{2}/[0-9]{2}/[^/]+\.json(\.gz)?(\.metadata\.json)?$`)
 
 // fetchedKeysOrigin marks key documents harrier fetched from CloudTrail.
 const fetchedKeysOrigin = "aws:cloudtrail:ListPublicKeys:"
@@ -239,8 +244,22 @@ func verifyCase(ctx context.Context, c *casefile.Case, st *store.Store, keyFiles
 			if en.Content == cloudtrail.FormatTrailLog.String() {
 				status[p] = store.IntegrityFlag{EvidenceFile: p, Status: "verified"}
 			}
-		case cloudtrail.FormatLookupEvents.String(), cloudtrail.FormatJSONLines.String(), cloudtrail.FormatJSONArray.String():
-			status[p] = store.IntegrityFlag{EvidenceFile: p, Status: "unverifiable", Detail: "an export, not a trail log file: CloudTrail's digests do not cover it"}
+		default:
+			// where CloudTrail's S3 layout names a trail log, a digest or a
+			// sidecar, verify checks the file whatever ingest made of its
+			// content: a log rewritten into another shape is then modified,
+			// not deleted, and an oversized digest is still a digest
+			if trailLayout.MatchString(p) {
+				files = append(files, integrity.File{Path: p, Key: integrity.KeyFromPath(p), Open: open(en)})
+				if strings.Contains(p, "/CloudTrail/") {
+					status[p] = store.IntegrityFlag{EvidenceFile: p, Status: "verified"}
+				}
+				continue
+			}
+			switch en.Content {
+			case cloudtrail.FormatLookupEvents.String(), cloudtrail.FormatJSONLines.String(), cloudtrail.FormatJSONArray.String():
+				status[p] = store.IntegrityFlag{EvidenceFile: p, Status: "unverifiable", Detail: "an export, not a trail log file: CloudTrail's digests do not cover it"}
+			}
 		}
 	}
 	res.Evidence = len(latest)
@@ -305,6 +324,19 @@ func printVerify(w io.Writer, r verifyResult) {
 	d := ct.Digests
 	fmt.Fprintf(w, "  digests    %s valid, %s invalid, %s missing, %s gaps, %s unknown key, %s moved (%d chains)\n",
 		num(d.Valid), num(d.Invalid), num(d.Missing), num(d.Gaps), num(d.UnknownKey), num(d.Moved), len(ct.Chains))
+	if len(ct.Chains) > 0 {
+		t := newTable(w, "    ACCOUNT", "REGION", "TRAIL", "FIRST DIGEST", "LAST DIGEST", "VALID", "INVALID", "MISSING", "GAPS", "UNKNOWN KEY", "MOVED", "LOGS")
+		for i, ch := range ct.Chains {
+			if i == 40 {
+				t.row(fmt.Sprintf("    … and %d more chains (--format json lists them all)", len(ct.Chains)-40))
+				break
+			}
+			cd := ch.Digests
+			t.row("    "+ch.Account, ch.Region, ch.Trail, timeText(ch.First), timeText(ch.Last), num(cd.Valid), num(cd.Invalid),
+				num(cd.Missing), num(cd.Gaps), num(cd.UnknownKey), num(cd.Moved), num(ch.LogFiles))
+		}
+		t.flush()
+	}
 	sources := map[string][]string{}
 	for _, k := range r.KeySources {
 		sources[k.Source] = append(sources[k.Source], k.Fingerprint)

@@ -46,7 +46,7 @@ func objectKind(raw, firstKey []byte) objKind {
 		return objEventBridge
 	case has("digestStartTime") || has("digestEndTime") || has("logFiles") || has("digestS3Object"):
 		return objDigest
-	case has("signature") && has("signature-algorithm"):
+	case has("signature") && has("signature-algorithm"), isObject(keys["Metadata"]) && metadataHasSignature(keys["Metadata"]):
 		return objDigestMetadata
 	case isArray("PublicKeyList"):
 		return objPublicKeys
@@ -55,6 +55,21 @@ func objectKind(raw, firstKey []byte) objKind {
 }
 
 func isObject(v json.RawMessage) bool { return len(v) > 0 && v[0] == '{' }
+
+// metadataHasSignature tells a digest's S3 metadata as `aws s3api
+// head-object` prints it ({"Metadata": {"signature": ...}, ...}).
+func metadataHasSignature(m json.RawMessage) bool {
+	var md map[string]json.RawMessage
+	if json.Unmarshal(m, &md) != nil {
+		return false
+	}
+	for k := range md {
+		if strings.EqualFold(strings.TrimPrefix(strings.ToLower(k), "x-amz-meta-"), "signature") {
+			return true
+		}
+	}
+	return false
+}
 
 // eventBridgeDetail returns the CloudTrail event inside an EventBridge
 // envelope ("detail-type": "AWS API Call via CloudTrail", "detail": {...}),

@@ -324,6 +324,11 @@ var decoderTests = []struct {
 		rejects: []wantReject{{1, 128, ErrNotEvent}},
 	},
 	{
+		name:   "digest metadata as aws s3api head-object prints it",
+		input:  `{"AcceptRanges":"bytes","ContentLength":1234,"Metadata":{"signature":"00ff","signature-algorithm":"SHA256withRSA"}}`,
+		format: FormatDigestMetadata,
+	},
+	{
 		name:   "list-public-keys output",
 		input:  `{"PublicKeyList":[{"Value":"AAAA","Fingerprint":"00","ValidityStartTime":"2026-03-01T00:00:00Z","ValidityEndTime":"2026-04-01T00:00:00Z"}]}`,
 		format: FormatPublicKeys,
