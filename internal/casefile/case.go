@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"sync"
 	"syscall"
@@ -167,6 +168,21 @@ func (c *Case) Entries() []Entry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]Entry(nil), c.manifest.entries...)
+}
+
+// Latest returns, for every path the manifest lists, its latest entry, in
+// path order: what the case holds now, whatever was recorded before.
+func (c *Case) Latest() []Entry {
+	latest := map[string]Entry{}
+	for _, e := range c.Entries() {
+		latest[e.Path] = e
+	}
+	out := make([]Entry, 0, len(latest))
+	for _, e := range latest {
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
 }
 
 // CurrentOperator identifies the user and host running harrier.

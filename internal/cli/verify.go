@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -191,15 +190,7 @@ func verifyCase(ctx context.Context, c *casefile.Case, st *store.Store, keyFiles
 			return res, err
 		}
 	}
-	latest := map[string]casefile.Entry{}
-	for _, en := range c.Entries() {
-		latest[en.Path] = en
-	}
-	paths := make([]string, 0, len(latest))
-	for p := range latest {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
+	entries := c.Latest()
 	open := func(en casefile.Entry) func() (io.ReadCloser, error) {
 		p := en.Path
 		if !en.Referenced {
@@ -219,8 +210,8 @@ func verifyCase(ctx context.Context, c *casefile.Case, st *store.Store, keyFiles
 	}
 	var files []integrity.File
 	status := map[string]store.IntegrityFlag{}
-	for _, p := range paths {
-		en := latest[p]
+	for _, en := range entries {
+		p := en.Path
 		switch en.Content {
 		case cloudtrail.FormatPublicKeys.String():
 			// a key document is trusted only when harrier fetched it from
@@ -262,7 +253,7 @@ func verifyCase(ctx context.Context, c *casefile.Case, st *store.Store, keyFiles
 			}
 		}
 	}
-	res.Evidence = len(latest)
+	res.Evidence = len(entries)
 	if res.CloudTrail, err = integrity.Verify(ctx, files, keys); err != nil {
 		return res, err
 	}

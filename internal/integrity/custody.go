@@ -60,20 +60,14 @@ func CheckCustody(ctx context.Context, c *casefile.Case, known map[string]Hashed
 	if out.ManifestProblems == nil {
 		out.ManifestProblems = []string{}
 	}
-	latest := map[string]casefile.Entry{}
-	for _, e := range c.Entries() {
-		latest[e.Path] = e
-	}
-	paths := make([]string, 0, len(latest))
-	for p := range latest {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
-	for _, p := range paths {
+	entries := c.Latest()
+	listed := make(map[string]bool, len(entries))
+	for _, e := range entries {
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
-		e := latest[p]
+		p := e.Path
+		listed[p] = true
 		out.Files++
 		file := p
 		if !e.Referenced {
@@ -116,7 +110,7 @@ func CheckCustody(ctx context.Context, c *casefile.Case, known map[string]Hashed
 			return err
 		}
 		rel = filepath.ToSlash(rel)
-		if _, ok := latest[rel]; !ok {
+		if !listed[rel] {
 			out.Unlisted = append(out.Unlisted, rel)
 		}
 		return nil
