@@ -39,9 +39,14 @@ func runInvestigate(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		truth = &res.Truth
-		// the simulation's signing key: in a real case the keys come from
-		// --public-keys or --fetch-keys, never from the evidence itself
-		keyFiles = append(keyFiles, res.PublicKeys)
+		// the simulation's signing key, moved out of the evidence: in a
+		// real case the keys come from --public-keys or --fetch-keys,
+		// never from the evidence itself
+		keys := filepath.Join(tmp, "public-keys.json")
+		if err := os.Rename(res.PublicKeys, keys); err != nil {
+			return err
+		}
+		keyFiles = append(keyFiles, keys)
 		if dir == "" {
 			dir = filepath.Join(tmp, "case")
 		}
