@@ -174,18 +174,7 @@ func (w *digestWriter) digest(ch *chainLogs, pd period, logs []logEntry, prev li
 // under the same organisation prefix as the account's log files.
 func digestPath(c *cast, a *account, region string, end int64) string {
 	ts := appendTime(nil, end) // 2026-03-14T09:15:31Z
-	b := make([]byte, 0, 200)
-	b = append(b, "AWSLogs/"...)
-	if a.orgTrail {
-		b = append(b, c.org...)
-		b = append(b, '/')
-	}
-	b = append(b, a.id...)
-	b = append(b, "/CloudTrail-Digest/"...)
-	b = append(b, region...)
-	b = append(b, '/')
-	b = appendDatePath(b, end)
-	b = append(b, '/')
+	b := appendLayoutDir(make([]byte, 0, 200), c, a, "CloudTrail-Digest", region, end)
 	b = append(b, a.id...)
 	b = append(b, "_CloudTrail-Digest_"...)
 	b = append(b, region...)

@@ -241,20 +241,29 @@ func (w *worker) file(region int, win int64, part int, specs []spec) error {
 // unix time t: AWSLogs/[o-org/]<account>/CloudTrail/<region>/YYYY/MM/DD/<name>.
 // The second account's files come through the organisation trail.
 func logFilePath(c *cast, a *account, region string, t int64, suffix string) string {
-	b := make([]byte, 0, 160)
+	b := appendLayoutDir(make([]byte, 0, 160), c, a, "CloudTrail", region, t)
+	b = append(b, logFileName(a.id, region, t, suffix)...)
+	return string(b)
+}
+
+// appendLayoutDir appends the folder CloudTrail delivers a file of the
+// given kind ("CloudTrail", "CloudTrail-Digest") to at unix time t:
+// AWSLogs/[o-org/]<account>/<kind>/<region>/YYYY/MM/DD/. The second
+// account's files come through the organisation trail.
+func appendLayoutDir(b []byte, c *cast, a *account, kind, region string, t int64) []byte {
 	b = append(b, "AWSLogs/"...)
 	if a.orgTrail {
 		b = append(b, c.org...)
 		b = append(b, '/')
 	}
 	b = append(b, a.id...)
-	b = append(b, "/CloudTrail/"...)
+	b = append(b, '/')
+	b = append(b, kind...)
+	b = append(b, '/')
 	b = append(b, region...)
 	b = append(b, '/')
 	b = appendDatePath(b, t)
-	b = append(b, '/')
-	b = append(b, logFileName(a.id, region, t, suffix)...)
-	return string(b)
+	return append(b, '/')
 }
 
 // logFileName is CloudTrail's file name:
