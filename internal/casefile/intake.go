@@ -10,7 +10,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"strings"
 )
 
 // ErrSourceChanged means a file changed while harrier was reading it.
@@ -234,9 +233,4 @@ func (in *Intake) Abort() {
 	if !in.reference {
 		in.c.release(in.target)
 	}
-}
-
-// IsEvidencePath reports whether a case-relative path lies in the evidence folder.
-func IsEvidencePath(rel string) bool {
-	return strings.HasPrefix(rel, EvidenceDir+"/")
 }

@@ -32,10 +32,6 @@ type scanner struct {
 	esc   bool
 }
 
-func newScanner(r io.Reader, bufSize int) *scanner {
-	return &scanner{r: r, buf: make([]byte, bufSize)}
-}
-
 // offset is the stream offset of the next unread byte.
 func (s *scanner) offset() int64 { return s.base + int64(s.pos) }
 

@@ -63,8 +63,7 @@ type Sink struct {
 	ap      *duckdb.Appender
 	rej     *duckdb.Appender
 	row     []driver.Value
-	pending int   // bytes appended since the last commit
-	Rows    int64 // rows appended through this sink
+	pending int // bytes appended since the last commit
 }
 
 // NewSink opens a connection and appender for this load.
@@ -152,7 +151,6 @@ func (k *Sink) Append(ctx context.Context, ev *cloudtrail.Event, raw []byte, fil
 	if err := k.ap.AppendRow(r...); err != nil {
 		return fmt.Errorf("append %s record %d: %w", file, index, err)
 	}
-	k.Rows++
 	// the raw record and the JSON members are most of a row's bytes
 	k.pending += 64 + len(raw) + len(ev.RequestParameters) + len(ev.ResponseElements) + len(ev.AdditionalEventData) + len(ev.Resources)
 	if k.pending >= commitBytes {

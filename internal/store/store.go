@@ -46,7 +46,6 @@ type Options struct {
 type Store struct {
 	db        *sql.DB
 	connector *duckdb.Connector
-	readOnly  bool
 }
 
 // Open opens (creating if needed) the database at file. Opened for writing,
@@ -98,7 +97,7 @@ func Open(ctx context.Context, file string, opts Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("open %s: %w", file, err)
 	}
-	st := &Store{db: sql.OpenDB(connector), connector: connector, readOnly: opts.ReadOnly}
+	st := &Store{db: sql.OpenDB(connector), connector: connector}
 	if opts.Sandbox {
 		// settings are locked after the first connection's set-up, so
 		// every statement runs on that one connection
