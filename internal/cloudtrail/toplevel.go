@@ -114,19 +114,8 @@ func (d *Decoder) topObject(off int64) (Record, bool, error) {
 			return broken(err)
 		}
 		s.skipSpace(&d.val, lineMode)
-		if c, ok := s.peek(); ok && c == '[' {
-			switch string(key) {
-			case `"Records"`:
-				s.pos++
-				d.setFormat(FormatTrailLog)
-				d.state, d.arrayKind, d.first, d.inObject = stArray, kindEvents, true, true
-				return Record{}, true, nil
-			case `"Events"`:
-				s.pos++
-				d.setFormat(FormatLookupEvents)
-				d.state, d.arrayKind, d.first, d.inObject = stArray, kindLookup, true, true
-				return Record{}, true, nil
-			}
+		if d.startStream(key) {
+			return Record{}, true, nil
 		}
 	}
 	// Not a container: read the whole object, bounded, and classify it.
@@ -233,19 +222,8 @@ func (d *Decoder) replay(raw []byte, off int64) (Record, bool, error) {
 			return Record{}, false, d.fatal(-1, err)
 		}
 		s.skipSpace(nil, false)
-		if c, ok := s.peek(); ok && c == '[' {
-			switch string(key) {
-			case `"Records"`:
-				s.pos++
-				d.setFormat(FormatTrailLog)
-				d.state, d.arrayKind, d.first, d.inObject = stArray, kindEvents, true, true
-				return Record{}, true, nil
-			case `"Events"`:
-				s.pos++
-				d.setFormat(FormatLookupEvents)
-				d.state, d.arrayKind, d.first, d.inObject = stArray, kindLookup, true, true
-				return Record{}, true, nil
-			}
+		if d.startStream(key) {
+			return Record{}, true, nil
 		}
 		s.startValue()
 		if err := s.readValue(&discard, false); err != nil {
@@ -260,4 +238,26 @@ func (d *Decoder) replay(raw []byte, off int64) (Record, bool, error) {
 		}
 		s.pos++
 	}
+}
+
+// startStream starts streaming the array that follows key when the key is
+// one of the containers CloudTrail evidence comes in: "Records" of a trail
+// log, "Events" of a lookup-events page. It reports whether it did.
+func (d *Decoder) startStream(key []byte) bool {
+	if c, ok := d.s.peek(); !ok || c != '[' {
+		return false
+	}
+	switch string(key) {
+	case `"Records"`:
+		d.setFormat(FormatTrailLog)
+		d.arrayKind = kindEvents
+	case `"Events"`:
+		d.setFormat(FormatLookupEvents)
+		d.arrayKind = kindLookup
+	default:
+		return false
+	}
+	d.s.pos++
+	d.state, d.first, d.inObject = stArray, true, true
+	return true
 }

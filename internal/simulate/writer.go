@@ -275,14 +275,25 @@ func logFileName(acct, region string, t int64, suffix string) string {
 	b = append(b, "_CloudTrail_"...)
 	b = append(b, region...)
 	b = append(b, '_')
+	b = appendCompactTime(b, ts, false)
+	b = append(b, '_')
+	b = append(b, suffix...)
+	b = append(b, ".json.gz"...)
+	return string(b)
+}
+
+// appendCompactTime appends an RFC 3339 UTC time ("2026-03-14T09:15:31Z") in
+// the compact form CloudTrail's file names use: YYYYMMDDTHHMMZ, or
+// YYYYMMDDTHHMMSSZ with seconds.
+func appendCompactTime(b, ts []byte, seconds bool) []byte {
 	b = append(b, ts[0:4]...)
 	b = append(b, ts[5:7]...)
 	b = append(b, ts[8:10]...)
 	b = append(b, 'T')
 	b = append(b, ts[11:13]...)
 	b = append(b, ts[14:16]...)
-	b = append(b, 'Z', '_')
-	b = append(b, suffix...)
-	b = append(b, ".json.gz"...)
-	return string(b)
+	if seconds {
+		b = append(b, ts[17:19]...)
+	}
+	return append(b, 'Z')
 }
