@@ -52,7 +52,19 @@ type TimelineEvent struct {
 	Integrity    string // what verify found of the evidence file; "" if never verified
 }
 
+// PrincipalSQL is Principal as a SQL expression over the events table.
+const PrincipalSQL = `(CASE
+    WHEN identity_arn IS NOT NULL THEN identity_arn
+    WHEN identity_type = 'AWSService' AND invoked_by IS NOT NULL THEN invoked_by
+    WHEN identity_type = 'AWSAccount' AND identity_account_id IS NOT NULL
+        THEN 'account/' || identity_account_id || coalesce(' (' || principal_id || ')', '')
+    WHEN user_name IS NOT NULL THEN user_name
+    WHEN principal_id IS NOT NULL THEN principal_id
+    WHEN invoked_by IS NOT NULL THEN invoked_by
+    ELSE coalesce(identity_type, '') END)`
+
 // Principal names who acted, in the most specific form the record offers.
+// PrincipalSQL says the same in SQL.
 func (e *TimelineEvent) Principal() string {
 	switch {
 	case e.ARN != "":
