@@ -12,11 +12,12 @@ func (DuckDB) JSONText(col string, path []string) string {
 }
 
 func (DuckDB) JSONElems(col string, path, inner []string) string {
-	p := jsonPath(path, "[*]")
-	if len(inner) > 0 {
-		p += strings.TrimPrefix(jsonPath(inner, ""), "$")
-	}
+	p := jsonPath(path, "[*]") + strings.TrimPrefix(jsonPath(inner, ""), "$")
 	return "coalesce(json_extract_string(" + col + ", " + sqlString(p) + "), [])"
+}
+
+func (DuckDB) JSONDescendants(col string, path []string) string {
+	return "coalesce(json_extract_string(" + col + ", " + sqlString(jsonPath(path, "..*")) + "), [])"
 }
 
 func (DuckDB) JSONExists(col string, path []string) string {
@@ -76,12 +77,17 @@ func (Trino) JSONText(col string, path []string) string {
 	return "coalesce(json_extract_scalar(" + col + ", " + p + "), json_format(json_extract(" + col + ", " + p + ")))"
 }
 
+// JSONDescendants: Trino's JSON paths have no recursive descent, so only the
+// direct members or elements are searched there.
+func (Trino) JSONDescendants(col string, path []string) string {
+	p := sqlString(jsonPath(path, ""))
+	arr := "coalesce(TRY_CAST(json_extract(" + col + ", " + p + ") AS ARRAY(JSON)), map_values(TRY_CAST(json_extract(" + col + ", " + p + ") AS MAP(VARCHAR, JSON))), ARRAY[])"
+	return "transform(" + arr + ", e -> coalesce(json_extract_scalar(e, '$'), json_format(e)))"
+}
+
 func (Trino) JSONElems(col string, path, inner []string) string {
 	p := jsonPath(path, "")
 	arr := "coalesce(TRY_CAST(json_extract(" + col + ", " + sqlString(p) + ") AS ARRAY(JSON)), ARRAY[])"
-	if len(inner) == 0 {
-		return "transform(" + arr + ", e -> coalesce(json_extract_scalar(e, '$'), json_format(e)))"
-	}
 	ip := sqlString(jsonPath(inner, ""))
 	return "transform(" + arr + ", e -> coalesce(json_extract_scalar(e, " + ip + "), json_format(json_extract(e, " + ip + "))))"
 }

@@ -70,10 +70,12 @@ func Match(x sigma.Expr, e *Event) bool {
 }
 
 // values are the field's non-null values as text: for a column field its
-// string (empty is absent); for a JSON field the value at the path, the
-// elements when it is an array, and the values found through one array met
-// on the way (the member itself included: resources.ARN reads the ARN of
-// every element of resources).
+// string (empty is absent); for a JSON field the value at the path (an
+// object or array as compact JSON) and, when it is an object or array, every
+// value nested in it at any depth (so a policy document held as a string
+// inside requestParameters is searched as itself), and the values found
+// through one array met on the way (the member itself included:
+// resources.ARN reads the ARN of every element of resources).
 func (e *Event) values(field string) []string {
 	if field == "" {
 		return []string{e.raw}
@@ -100,10 +102,15 @@ func (e *Event) values(field string) []string {
 	}
 	exact := walk(start, loc.path)
 	add(exact)
-	if exact != nil && exact.kind == 'a' {
-		for _, c := range exact.vals {
+	var descend func(v *jv)
+	descend = func(v *jv) {
+		for _, c := range v.vals {
 			add(c)
+			descend(c)
 		}
+	}
+	if exact != nil {
+		descend(exact)
 	}
 	for i := 0; i < len(loc.path); i++ {
 		a := walk(start, loc.path[:i])

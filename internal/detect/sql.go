@@ -17,10 +17,12 @@ type Dialect interface {
 	// JSONText is the text of the value at path in a JSON column (NULL when
 	// absent or null; objects and arrays as compact JSON).
 	JSONText(col string, path []string) string
-	// JSONElems is the list of the texts of the elements of the array at
-	// path (empty when it is not an array), or, with inner, of the value at
-	// inner inside each element of that array.
+	// JSONElems is the list of the texts of the value at inner inside each
+	// element of the array at path (empty when it is not an array).
 	JSONElems(col string, path, inner []string) string
+	// JSONDescendants is the list of the texts of every value nested at
+	// any depth in the object or array at path (empty for a scalar).
+	JSONDescendants(col string, path []string) string
 	// JSONExists is true when path is present in the JSON column.
 	JSONExists(col string, path []string) string
 	// ListAny is true when pred (over the variable v) holds for an element.
@@ -116,9 +118,9 @@ func (c compiler) field(name string) (value, error) {
 	}
 	if loc.jsonCol != "raw" && len(loc.path) == 0 {
 		// a whole member as text
-		return value{list: c.d.ListConcat([]string{c.d.ListOf(c.d.JSONText(loc.jsonCol, nil)), c.d.JSONElems(loc.jsonCol, nil, nil)})}, nil
+		return value{list: c.d.ListConcat([]string{c.d.ListOf(c.d.JSONText(loc.jsonCol, nil)), c.d.JSONDescendants(loc.jsonCol, nil)})}, nil
 	}
-	lists := []string{c.d.ListOf(c.d.JSONText(loc.jsonCol, loc.path)), c.d.JSONElems(loc.jsonCol, loc.path, nil)}
+	lists := []string{c.d.ListOf(c.d.JSONText(loc.jsonCol, loc.path)), c.d.JSONDescendants(loc.jsonCol, loc.path)}
 	for i := 0; i < len(loc.path); i++ {
 		if i == 0 && loc.jsonCol == "raw" {
 			continue // a record is an object, never an array

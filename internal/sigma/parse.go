@@ -553,3 +553,29 @@ func (p *parser) aliases(n *yaml.Node) (map[string]map[string]string, error) {
 	}
 	return out, nil
 }
+
+// ParsePlaceholders reads a placeholders file: a YAML mapping of placeholder
+// names (without the % signs) to lists of values.
+func ParsePlaceholders(file string, data []byte) (map[string][]string, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, &Error{File: file, Line: yamlErrLine(err), Msg: "YAML: " + cleanYAMLErr(err)}
+	}
+	out := map[string][]string{}
+	if len(doc.Content) == 0 {
+		return out, nil
+	}
+	p := &parser{file: file}
+	pairs, err := p.pairs(doc.Content[0])
+	if err != nil {
+		return nil, err
+	}
+	for _, kv := range pairs {
+		vals, err := p.strs(kv[1], "placeholder "+kv[0].Value)
+		if err != nil {
+			return nil, err
+		}
+		out[kv[0].Value] = vals
+	}
+	return out, nil
+}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf16"
+	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -359,6 +360,9 @@ func (p *parser) oneValue(field string, m mods, v value, line int) (Expr, error)
 		}
 		var xs []Expr
 		for _, a := range alts {
+			if !utf8.ValidString(a) || strings.ContainsRune(a, 0) {
+				return nil, unsupportedError{p.errf(v.node, "%q encoded with %s is binary, and CloudTrail's fields are text", v.text, strings.Join(m.transforms, "|")).(*Error)}
+			}
 			xs = append(xs, &Match{Field: field, Op: OpGlob, Glob: position(Glob{{Kind: GlobLit, Lit: a}}, m.pos), Cased: m.cased, Line: line})
 		}
 		if len(xs) == 1 {
