@@ -13,8 +13,8 @@ const head = "title: t\nid: 1\nlogsource: {product: aws, service: cloudtrail}\n"
 func TestParseErrors(t *testing.T) {
 	cases := []struct {
 		name, doc, want string
-		line        int
-		unsupported bool
+		line            int
+		unsupported     bool
 	}{
 		{"yaml", head + "detection: [\n", "YAML", 4, false},
 		{"no detection", "title: t\n", "no detection, correlation or filter", 1, false},
