@@ -322,7 +322,7 @@ sat AS (SELECT DISTINCT %sst AS ws, t AS we FROM s%d WHERE t <= st + %s)`, gl, l
 		sat = fmt.Sprintf(`w AS (SELECT %st AS ws, t + %s AS we, %s OVER (%sORDER BY t RANGE BETWEEN CURRENT ROW AND %s FOLLOWING) AS n FROM %s),
 sat AS (SELECT DISTINCT %sws, we FROM w WHERE %s)`, gl, span, agg, part, span, src, gl, strings.Join(conds, " AND "))
 	}
-	label := "NULL"
+	label := "''" // no group-by: one group, one finding
 	if len(glabel) > 0 {
 		label = strings.Join(glabel, " || ', ' || ")
 	}
