@@ -489,6 +489,9 @@ func (p *parser) correlation(root *yaml.Node) (*Correlation, error) {
 		if len(c.Condition) == 0 { // all the rules, by default
 			c.Condition = []Bound{{Op: "gte", Value: float64(len(c.Rules))}}
 		}
+		if c.Type == TemporalOrdered && (len(c.Condition) != 1 || c.Condition[0].Op != "gte" || int(c.Condition[0].Value) != len(c.Rules)) {
+			return nil, unsupportedError{p.errf(condNode, "a temporal_ordered correlation needs all its rules in order; a condition on how many is not supported").(*Error)}
+		}
 		if c.Field != "" {
 			return nil, p.errf(condNode, "a %s correlation takes no field", c.Type)
 		}
