@@ -72,6 +72,8 @@ func commands() []command {
 		{"investigate", "ingest evidence and report what the case holds (--demo: on a simulated breach)", runInvestigate},
 		{"ingest", "copy, hash and load evidence files or folders into a case", runIngest},
 		{"verify", "check the evidence: the case's chain of custody and CloudTrail's digest chains", runVerify},
+		{"hunt", "run the Sigma rule pack (and your rules) and behavioural analytics; store and print findings", runHunt},
+		{"rules", "the rule pack: list, show RULE_ID, test DIR, coverage", runRules},
 		{"timeline", "list events in time order, filtered by key, principal, IP, event, ...", runTimeline},
 		{"query", "run read-only SQL over the case's events", runQuery},
 		{"case", "case info: what the case holds", runCase},

@@ -90,8 +90,15 @@ func runInvestigate(ctx context.Context, e *env, args []string) error {
 	if err := printInfo(e.stdout, info, false); err != nil {
 		return err
 	}
+	fmt.Fprintf(e.stdout, "\n== Findings\n")
+	hr, err := hunt(ctx, e, c, st, huntOptions{format: "table"})
+	if err != nil {
+		return err
+	}
+	writeFindingsCompact(e, hr)
 	abs, _ := filepath.Abs(dir)
 	fmt.Fprintf(e.stdout, "\n== Next\nThe case is at %s. Ask it questions:\n", abs)
+	fmt.Fprintf(e.stdout, "  harrier hunt --case %s             # each finding in full: who, from where, when, which events\n", abs)
 	if truth != nil {
 		fmt.Fprintln(e.stdout)
 		printTruth(e.stdout, *truth)
