@@ -137,3 +137,22 @@ func (Trino) IPv4(x string) string {
 	}
 	return "(CASE WHEN regexp_like(" + x + ", " + sqlString(ipv4Pattern) + ") THEN " + strings.Join(parts, " + ") + " END)"
 }
+
+// ipv6Valid: hexadecimal groups of 1 to 4 digits, at most one "::", no
+// embedded IPv4 and no zone (netip would accept those; the reference
+// matcher refuses them too).
+const ipv6Valid = `^(([0-9a-f]{1,4}(:[0-9a-f]{1,4})*)?::([0-9a-f]{1,4}(:[0-9a-f]{1,4})*)?|[0-9a-f]{1,4}(:[0-9a-f]{1,4}){7})$`
+
+func (DuckDB) IPv6Hex(x string) string {
+	l := "lower(" + x + ")"
+	head := "(CASE WHEN split_part(" + l + ", '::', 1) = '' THEN []::VARCHAR[] ELSE string_split(split_part(" + l + ", '::', 1), ':') END)"
+	tail := "(CASE WHEN NOT contains(" + l + ", '::') OR split_part(" + l + ", '::', 2) = '' THEN []::VARCHAR[] ELSE string_split(split_part(" + l + ", '::', 2), ':') END)"
+	groups := "list_concat(" + head + ", list_transform(range(8 - len(" + head + ") - len(" + tail + ")), i -> '0'), " + tail + ")"
+	hex := "array_to_string(list_transform(" + groups + ", g -> lpad(g, 4, '0')), '')"
+	return "(CASE WHEN regexp_full_match(" + l + ", " + sqlString(ipv6Valid) + ") AND (NOT contains(" + l + ", '::') OR len(" + head + ") + len(" + tail + ") <= 7) THEN " + hex + " END)"
+}
+
+func (Trino) IPv6Hex(x string) string {
+	// Trino parses addresses itself
+	return "(CASE WHEN regexp_like(lower(" + x + "), " + sqlString(ipv6Valid) + ") THEN lower(to_hex(CAST(CAST(" + x + " AS IPADDRESS) AS VARBINARY))) END)"
+}

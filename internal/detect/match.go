@@ -200,8 +200,10 @@ func leafValue(m *sigma.Match, v string) bool {
 	case sigma.OpRegex:
 		return cachedRegexp(m.Regex).MatchString(v)
 	case sigma.OpCIDR:
+		// an address as CloudTrail writes it: dotted quad, or IPv6 in
+		// hexadecimal (no zone, no embedded IPv4)
 		a, err := netip.ParseAddr(v)
-		if err != nil || a.Zone() != "" {
+		if err != nil || a.Zone() != "" || (a.Is6() && strings.Contains(v, ".")) {
 			return false
 		}
 		return m.Prefix.Contains(a)

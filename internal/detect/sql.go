@@ -3,6 +3,7 @@ package detect
 import (
 	"fmt"
 	"math"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -44,6 +45,9 @@ type Dialect interface {
 	// IPv4 returns the address's value as an integer when x is a canonical
 	// dotted-quad IPv4 address, else NULL.
 	IPv4(x string) string
+	// IPv6Hex returns the address's 128 bits as 32 lower-case hex digits
+	// when x is an IPv6 address in hexadecimal notation, else NULL.
+	IPv6Hex(x string) string
 }
 
 // Compile turns an expression into a SQL boolean expression over the events
@@ -172,7 +176,7 @@ func (c compiler) leaf(m *sigma.Match) (string, error) {
 		return c.over(v, func(x string) string { return c.d.ToDouble(x) + " " + sqlCmp(m.Cmp) + " " + sqlNum(m.Num) }), nil
 	case sigma.OpCIDR:
 		if !m.Prefix.Addr().Is4() {
-			return "", fmt.Errorf("cidr %s: only IPv4 networks are supported", m.Prefix)
+			return c.over(v, func(x string) string { return c.ipv6In(x, m.Prefix) }), nil
 		}
 		a := m.Prefix.Addr().As4()
 		lo := uint64(a[0])<<24 | uint64(a[1])<<16 | uint64(a[2])<<8 | uint64(a[3])
@@ -282,4 +286,25 @@ func jsonPath(path []string, suffix string) string {
 	}
 	b.WriteString(suffix)
 	return b.String()
+}
+
+// ipv6In tests an IPv6 address against a network by its hex digits: the
+// whole nibbles of the prefix compare as text, a partial nibble by value.
+func (c compiler) ipv6In(x string, p netip.Prefix) string {
+	b := p.Addr().As16()
+	hex := fmt.Sprintf("%x", b[:])
+	whole, rest := p.Bits()/4, p.Bits()%4
+	h := c.d.IPv6Hex(x)
+	conds := []string{h + " IS NOT NULL"}
+	if whole > 0 {
+		conds = append(conds, "substr("+h+", 1, "+strconv.Itoa(whole)+") = "+sqlString(hex[:whole]))
+	}
+	if rest > 0 {
+		nib, _ := strconv.ParseUint(hex[whole:whole+1], 16, 8)
+		lo := nib &^ (1<<(4-rest) - 1)
+		hi := lo + 1<<(4-rest) - 1
+		pos := "(strpos('0123456789abcdef', substr(" + h + ", " + strconv.Itoa(whole+1) + ", 1)) - 1)"
+		conds = append(conds, fmt.Sprintf("%s BETWEEN %d AND %d", pos, lo, hi))
+	}
+	return "(" + strings.Join(conds, " AND ") + ")"
 }
