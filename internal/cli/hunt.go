@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -71,16 +72,13 @@ func (o *ruleOptions) loadRules() (rs *detect.RuleSet, sources []string, problem
 	if len(sources) == 0 {
 		return nil, nil, nil, usageErr("no rules: --no-builtin needs --rules DIR")
 	}
-	rs, err = detect.Build(all, func(file string) string {
+	rs, more := detect.BuildLenient(all, func(file string) string {
 		if strings.HasPrefix(file, "builtin/") {
 			return rules.Source
 		}
 		return file
 	})
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return rs, sources, problems, nil
+	return rs, sources, append(problems, more...), nil
 }
 
 func splitJoined(err error) []error {
@@ -89,6 +87,9 @@ func splitJoined(err error) []error {
 	}
 	return []error{err}
 }
+
+// huntMemory is DuckDB's memory limit while hunting.
+const huntMemory = "512MB"
 
 type huntOptions struct {
 	rules         ruleOptions
@@ -178,11 +179,24 @@ func hunt(ctx context.Context, e *env, c *casefile.Case, st *store.Store, o hunt
 	for _, p := range problems {
 		fmt.Fprintf(e.stderr, "harrier: rule not loaded: %s\n", safe(p.Error()))
 	}
-	hits, stats, err := detect.Hunt(ctx, st, rs)
+	// aggregating the matches of a rule that fires on millions of events
+	// (SigmaHQ's AssumeRole rule fires on every role session) needs more
+	// than ingest's budget; DuckDB spills beyond this to the case's tmp
+	if _, err := st.DB().ExecContext(ctx, "SET memory_limit = '"+huntMemory+"'"); err != nil {
+		return res, err
+	}
+	defer st.DB().ExecContext(context.WithoutCancel(ctx), "SET memory_limit = '"+storeMemory+"'")
+	run, err := detect.Hunt(ctx, st, rs)
 	if err != nil {
 		return res, err
 	}
+	defer run.Close()
+	hits, stats := run.Hits, run.Stats
 	res.stats = stats
+	for _, p := range run.Problems {
+		fmt.Fprintf(e.stderr, "harrier: %s\n", safe(p.Error()))
+	}
+	res.problems = append(res.problems, run.Problems...)
 	if !o.noAnalytics {
 		ar, err := analytics.Run(ctx, st.DB(), analytics.Options{BaselineStart: o.baselineStart, BaselineEnd: o.baselineEnd, DetectStart: o.detectStart})
 		if errors.Is(err, analytics.ErrInvalidOptions) {
@@ -208,7 +222,7 @@ func hunt(ctx context.Context, e *env, c *casefile.Case, st *store.Store, o hunt
 	if res.baseline != nil {
 		info.Baseline = map[string]any{"baseline": res.baseline.Baseline, "detect": res.baseline.Detect, "notes": res.baseline.Notes}
 	}
-	if _, err := detect.Save(ctx, st, info, hits); err != nil {
+	if _, err := run.Save(ctx, info, hits); err != nil {
 		return res, err
 	}
 	res.took = time.Since(start)
@@ -226,6 +240,8 @@ type huntSummary struct {
 	Findings   int            `json:"findings"`
 	BySeverity map[string]int `json:"by_severity"`
 	Rules      int            `json:"rules"`
+	Passes     int            `json:"passes"`        // scans of the events table the detection rules took
+	Skipped    int            `json:"skipped_rules"` // detection rules whose event names never occur in the case
 	Events     int64          `json:"events"`
 	Sources    []string       `json:"rule_sources"`
 	Problems   []string       `json:"rule_problems"`
@@ -291,7 +307,8 @@ func printHunt(e *env, res huntResult, o huntOptions) error {
 }
 
 func summarize(res huntResult, shown []detect.Hit) huntSummary {
-	s := huntSummary{Findings: len(shown), BySeverity: map[string]int{}, Rules: res.stats.Rules, Events: res.stats.Events, Sources: res.sources, Problems: []string{}}
+	s := huntSummary{Findings: len(shown), BySeverity: map[string]int{}, Rules: res.stats.Rules, Passes: res.stats.Passes, Skipped: res.stats.Skipped,
+		Events: res.stats.Events, Sources: res.sources, Problems: []string{}}
 	for _, h := range shown {
 		s.BySeverity[string(h.Severity)]++
 	}
@@ -343,7 +360,7 @@ func writeFindings(e *env, hits []detect.Hit) {
 		if len(where) > 0 {
 			fmt.Fprintf(w, "  where:  %s\n", safe(listText(where, 8)))
 		}
-		fmt.Fprintf(w, "  when:   %s → %s  (%s events)\n", timeText(h.FirstSeen), timeText(h.LastSeen), num(int(h.Count)))
+		fmt.Fprintf(w, "  when:   %s → %s  (%s)\n", timeText(h.FirstSeen), timeText(h.LastSeen), plural(h.Count, "event"))
 		ids := h.EventIDs
 		more := int(h.Count) - min(len(ids), 5)
 		if len(ids) > 5 {
@@ -355,7 +372,7 @@ func writeFindings(e *env, hits []detect.Hit) {
 		}
 		fmt.Fprintln(w)
 		if h.Description != "" {
-			fmt.Fprintf(w, "  why:    %s\n", safe(clip(h.Description, 400)))
+			fmt.Fprintf(w, "  why:    %s\n", safe(h.Description))
 		}
 		src := "analytics"
 		if h.Rule != nil {
@@ -376,12 +393,15 @@ func listText(l []string, n int) string {
 }
 
 // writeFindingsCompact prints one line per finding, for the investigate
-// summary; `harrier hunt` prints them in full.
+// summary, in the order they began, so the attack reads as a story;
+// `harrier hunt` prints them in full, most severe first.
 func writeFindingsCompact(e *env, res huntResult) {
 	w := e.stdout
 	fmt.Fprintf(w, "%-13s  %-20s  %7s  %-62s  %s\n", "SEVERITY", "FIRST SEEN", "EVENTS", "FINDING", "PRINCIPAL")
 	hidden := 0
-	for _, h := range res.hits {
+	byTime := append([]detect.Hit(nil), res.hits...)
+	sort.SliceStable(byTime, func(i, j int) bool { return byTime[i].FirstSeen.Before(byTime[j].FirstSeen) })
+	for _, h := range byTime {
 		if h.Severity.Rank() < detect.Low.Rank() {
 			hidden++
 			continue
@@ -401,4 +421,12 @@ func writeFindingsCompact(e *env, res huntResult) {
 		fmt.Fprintf(w, "; the %d informational ones are not listed here", hidden)
 	}
 	fmt.Fprintln(w)
+}
+
+// plural says "1 event", "3 events".
+func plural(n int64, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return num(int(n)) + " " + what + "s"
 }

@@ -144,7 +144,7 @@ func rulesShow(e *env, o *ruleOptions, key string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "# %s (%s)\n%s\n", safe(r.File), safe(r.Source), safe(strings.TrimRight(string(text), "\n")))
+	fmt.Fprintf(e.stdout, "# %s (%s)\n%s\n", safe(r.File), safe(r.Source), safeLines(strings.TrimRight(string(text), "\n")))
 	if r.Detection != nil {
 		fmt.Fprintf(e.stdout, "\n# condition, as evaluated\n%s\n", safe(sigma.String(r.Expr)))
 		q, err := detect.DetectionSQL(r)
@@ -303,4 +303,14 @@ func rulesCoverage(e *env, o *ruleOptions, format string) error {
 		return enc.Encode(cov)
 	}
 	return cov.WriteText(e.stdout)
+}
+
+// safeLines escapes each line of a text for the terminal, keeping the line
+// breaks.
+func safeLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = safe(strings.TrimSuffix(l, "\r"))
+	}
+	return strings.Join(lines, "\n")
 }

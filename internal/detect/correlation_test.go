@@ -128,10 +128,18 @@ correlation: {type: event_count, rules: [count], group-by: [sourceIPAddress], ti
 generate: true
 `
 
-func hitsByRule(rs *RuleSet, hits []Hit) map[string][]string {
+func hitsByRule(t testing.TB, run *Run) map[string][]string {
+	t.Helper()
 	out := map[string][]string{}
-	for _, h := range hits {
-		for _, id := range h.AllIDs {
+	for _, h := range run.Hits {
+		ids, err := run.EventIDs(context.Background(), h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if int64(len(ids)) != h.Count {
+			t.Errorf("%s: count %d, %d event ids", h.RuleID, h.Count, len(ids))
+		}
+		for _, id := range ids {
 			out[h.RuleID] = append(out[h.RuleID], h.Group+"|"+id)
 		}
 	}
@@ -154,11 +162,12 @@ func TestCorrelations(t *testing.T) {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			recs := corrEvents(400, seed)
 			st := loadStore(t, recs)
-			hits, _, err := Hunt(context.Background(), st, rs)
+			run, err := Hunt(context.Background(), st, rs)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := hitsByRule(rs, hits)
+			defer run.Close()
+			got := hitsByRule(t, run)
 			ref := RefHunt(rs, prepare(t, recs))
 			fired := 0
 			for i, r := range rs.Rules {

@@ -71,8 +71,22 @@ type Trino struct{}
 
 func (Trino) Name() string { return "trino" }
 
+// trinoPath writes a JSON path in the bracket notation Trino's path parser
+// accepts for any key ($["x-amz-acl"]); its dotted form takes only letters,
+// digits, _ and :.
+func trinoPath(path []string) string {
+	var b strings.Builder
+	b.WriteString("$")
+	for _, p := range path {
+		b.WriteString(`["`)
+		b.WriteString(p)
+		b.WriteString(`"]`)
+	}
+	return b.String()
+}
+
 func (Trino) JSONText(col string, path []string) string {
-	p := sqlString(jsonPath(path, ""))
+	p := sqlString(trinoPath(path))
 	// scalars unquoted, objects and arrays as JSON text
 	return "coalesce(json_extract_scalar(" + col + ", " + p + "), json_format(json_extract(" + col + ", " + p + ")))"
 }
@@ -80,20 +94,19 @@ func (Trino) JSONText(col string, path []string) string {
 // JSONDescendants: Trino's JSON paths have no recursive descent, so only the
 // direct members or elements are searched there.
 func (Trino) JSONDescendants(col string, path []string) string {
-	p := sqlString(jsonPath(path, ""))
+	p := sqlString(trinoPath(path))
 	arr := "coalesce(TRY_CAST(json_extract(" + col + ", " + p + ") AS ARRAY(JSON)), map_values(TRY_CAST(json_extract(" + col + ", " + p + ") AS MAP(VARCHAR, JSON))), ARRAY[])"
 	return "transform(" + arr + ", e -> coalesce(json_extract_scalar(e, '$'), json_format(e)))"
 }
 
 func (Trino) JSONElems(col string, path, inner []string) string {
-	p := jsonPath(path, "")
-	arr := "coalesce(TRY_CAST(json_extract(" + col + ", " + sqlString(p) + ") AS ARRAY(JSON)), ARRAY[])"
-	ip := sqlString(jsonPath(inner, ""))
+	arr := "coalesce(TRY_CAST(json_extract(" + col + ", " + sqlString(trinoPath(path)) + ") AS ARRAY(JSON)), ARRAY[])"
+	ip := sqlString(trinoPath(inner))
 	return "transform(" + arr + ", e -> coalesce(json_extract_scalar(e, " + ip + "), json_format(json_extract(e, " + ip + "))))"
 }
 
 func (Trino) JSONExists(col string, path []string) string {
-	return "(json_extract(" + col + ", " + sqlString(jsonPath(path, "")) + ") IS NOT NULL)"
+	return "(json_extract(" + col + ", " + sqlString(trinoPath(path)) + ") IS NOT NULL)"
 }
 
 func (Trino) ListAny(list, v, pred string) string {

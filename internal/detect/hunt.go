@@ -24,9 +24,14 @@ const MaxListedEvents = 1000
 type Hit struct {
 	Finding
 	Rule     *Rule
-	AllIDs   []string // every event behind the finding, in time order
+	AllIDs   []string // a finding made elsewhere (analytics): every event behind it
 	Group    string   // a correlation's group-by values
-	Truncate bool     // EventIDs lists fewer than AllIDs
+	Truncate bool     // EventIDs lists fewer than Count
+
+	// where a rule's finding is in its Run's scratch table
+	ruleIdx int
+	key     string
+	fromRun bool
 }
 
 // Stats says what a hunt did.
@@ -38,24 +43,84 @@ type Stats struct {
 	Events       int64 // events in the case
 }
 
-// Hunt runs a rule set over a case's events. It works on one connection of
-// its own (its scratch tables are temporary) and leaves the case unchanged;
-// Save stores the result.
-func Hunt(ctx context.Context, st *store.Store, rs *RuleSet) ([]Hit, Stats, error) {
-	conn, err := st.DB().Conn(ctx)
-	if err != nil {
-		return nil, Stats{}, err
-	}
-	defer conn.Close()
-	h := &hunter{conn: conn, rs: rs, d: DuckDB{}}
-	return h.run(ctx)
+// Run is a finished hunt that still holds its connection and scratch
+// tables: every event behind each finding is there for Save and EventIDs,
+// without holding them all in memory. Close it when done.
+type Run struct {
+	h     *hunter
+	Hits  []Hit
+	Stats Stats
+	// Problems are rules that could not run (their SQL failed, or a rule
+	// they correlate did), each naming the rule's file and line; the other
+	// rules ran.
+	Problems []error
 }
 
+// Hunt runs a rule set over a case's events. It works on one connection of
+// its own (its scratch tables are temporary) and leaves the case unchanged;
+// Run.Save stores the result.
+func Hunt(ctx context.Context, st *store.Store, rs *RuleSet) (*Run, error) {
+	conn, err := st.DB().Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h := &hunter{conn: conn, rs: rs, d: DuckDB{}}
+	hits, err := h.run(ctx)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return &Run{h: h, Hits: hits, Stats: h.stats, Problems: h.problems}, nil
+}
+
+// Close releases the hunt's connection and scratch tables.
+func (r *Run) Close() error {
+	r.h.conn.ExecContext(context.Background(), `DROP VIEW IF EXISTS hunt_keyed; DROP TABLE IF EXISTS hunt_hits`)
+	return r.h.conn.Close()
+}
+
+// EventIDs lists every event behind a finding of this run, oldest first.
+func (r *Run) EventIDs(ctx context.Context, hit Hit) ([]string, error) {
+	if !hit.fromRun {
+		return hit.AllIDs, nil
+	}
+	rows, err := r.h.conn.QueryContext(ctx, `SELECT `+eidSQL+` FROM hunt_keyed x JOIN events e ON e.rowid = x.rid
+WHERE x.rule = ? AND x.k = ? ORDER BY e.event_time NULLS LAST, 1`, hit.ruleIdx, hit.key)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// eidSQL names an event: its eventID, or where it is for a record without.
+const eidSQL = `coalesce(e.event_id, e.evidence_file || '#' || e.record_index)`
+
 type hunter struct {
-	conn  *sql.Conn
-	rs    *RuleSet
-	d     Dialect
-	stats Stats
+	conn     *sql.Conn
+	rs       *RuleSet
+	d        Dialect
+	stats    Stats
+	problems []error
+	failed   map[int]bool
+}
+
+// fail records that rule i could not run.
+func (h *hunter) fail(i int, err error) {
+	if h.failed == nil {
+		h.failed = map[int]bool{}
+	}
+	h.failed[i] = true
+	r := h.rs.Rules[i]
+	h.problems = append(h.problems, fmt.Errorf("%s:%d: rule %s did not run: %w", r.File, r.Line, r.ID, err))
 }
 
 func (h *hunter) exec(ctx context.Context, q string, args ...any) error {
@@ -72,34 +137,45 @@ func clip(q string) string {
 	return q
 }
 
-func (h *hunter) run(ctx context.Context) ([]Hit, Stats, error) {
+func (h *hunter) run(ctx context.Context) ([]Hit, error) {
 	if err := h.exec(ctx, `CREATE OR REPLACE TEMP TABLE hunt_hits (rid BIGINT, rule INTEGER, grp VARCHAR)`); err != nil {
-		return nil, h.stats, err
+		return nil, err
 	}
-	defer h.conn.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS hunt_hits`)
 	if err := h.conn.QueryRowContext(ctx, `SELECT count(*) FROM events`).Scan(&h.stats.Events); err != nil {
-		return nil, h.stats, err
+		return nil, err
 	}
 	present, err := h.eventNames(ctx)
 	if err != nil {
-		return nil, h.stats, err
+		return nil, err
 	}
 	if err := h.detections(ctx, present); err != nil {
-		return nil, h.stats, err
+		return nil, err
 	}
 	for _, i := range h.rs.order() {
 		if h.rs.Rules[i].Correlation == nil {
 			continue
 		}
+		var broken []string
+		for _, j := range h.rs.Rules[i].Refs {
+			if h.failed[j] {
+				broken = append(broken, h.rs.Rules[j].ID)
+			}
+		}
+		if len(broken) > 0 {
+			h.fail(i, fmt.Errorf("it correlates %s, which did not run", strings.Join(broken, ", ")))
+			continue
+		}
 		if err := h.correlate(ctx, i); err != nil {
-			r := h.rs.Rules[i]
-			return nil, h.stats, fmt.Errorf("correlation %s (%s:%d): %w", r.ID, r.File, r.Line, err)
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			h.fail(i, err)
+			continue
 		}
 		h.stats.Correlations++
 	}
 	h.stats.Rules = len(h.rs.Rules)
-	hits, err := h.collect(ctx)
-	return hits, h.stats, err
+	return h.collect(ctx)
 }
 
 func (h *hunter) eventNames(ctx context.Context) ([]string, error) {
@@ -138,7 +214,8 @@ func (h *hunter) detections(ctx context.Context, present []string) error {
 		}
 		where, err := Compile(h.d, r.Expr)
 		if err != nil {
-			return fmt.Errorf("rule %s (%s:%d): %w", r.ID, r.File, r.Line, err)
+			h.fail(i, err)
+			continue
 		}
 		names, ok := eventNames(r.Expr, present)
 		switch {
@@ -163,8 +240,26 @@ func (h *hunter) detections(ctx context.Context, present []string) error {
 	return nil
 }
 
-// pass evaluates a batch of rules in one scan of the events table.
+// pass evaluates a batch of rules in one scan of the events table. When
+// the batch fails (a rule whose SQL DuckDB refuses), it is split until the
+// failing rule is alone, which is then reported and left out.
 func (h *hunter) pass(ctx context.Context, batch []compiled) error {
+	err := h.passOnce(ctx, batch)
+	if err == nil || ctx.Err() != nil {
+		return err
+	}
+	if len(batch) == 1 {
+		h.fail(batch[0].idx, err)
+		return nil
+	}
+	mid := len(batch) / 2
+	if err := h.pass(ctx, batch[:mid]); err != nil {
+		return err
+	}
+	return h.pass(ctx, batch[mid:])
+}
+
+func (h *hunter) passOnce(ctx context.Context, batch []compiled) error {
 	var cases, prunes []string
 	all := false
 	for _, c := range batch {
@@ -225,8 +320,8 @@ func (h *hunter) scalar(field string) (string, error) {
 		return "e." + loc.column, nil
 	}
 	for _, p := range loc.path {
-		if p == "" || strings.ContainsAny(p, `"'`) {
-			return "", fmt.Errorf("field %q: a path part may not be empty or quoted", field)
+		if p == "" || strings.ContainsAny(p, `"'\`) {
+			return "", fmt.Errorf("field %q: a path part may not be empty or hold quotes or backslashes", field)
 		}
 	}
 	return h.d.JSONText("e."+loc.jsonCol, loc.path), nil
@@ -260,7 +355,13 @@ func (h *hunter) correlate(ctx context.Context, idx int) error {
 		refs[i] = fmt.Sprint(j)
 	}
 	sel := append([]string{"h.rid", "h.rule AS r", "e.event_time AS t", val + " AS v"}, gsel...)
-	m := `m AS (SELECT DISTINCT ` + strings.Join(sel, ", ") + ` FROM hunt_hits h JOIN events e ON e.rowid = h.rid WHERE h.rule IN (` + strings.Join(refs, ", ") + `) AND e.event_time IS NOT NULL)`
+	// events whose group-by fields are absent belong to no group (as in a
+	// SIEM's `stats ... by`): pooling them would join unrelated callers
+	notNull := ""
+	for _, c := range gcols {
+		notNull += " AND " + c + " IS NOT NULL"
+	}
+	m := `m AS (SELECT * FROM (SELECT DISTINCT ` + strings.Join(sel, ", ") + ` FROM hunt_hits h JOIN events e ON e.rowid = h.rid WHERE h.rule IN (` + strings.Join(refs, ", ") + `) AND e.event_time IS NOT NULL) WHERE true` + notNull + `)`
 	span := fmt.Sprintf("INTERVAL %d SECOND", int64(k.Timespan/time.Second))
 	part := ""
 	if len(gcols) > 0 {
@@ -338,7 +439,10 @@ SELECT DISTINCT m.rid, ` + fmt.Sprint(idx) + `, ` + label + ` FROM m JOIN sat s 
 }
 
 // collect turns the hits of rules that generate findings into findings: one
-// per rule and principal, or per rule and group for a correlation.
+// per rule and principal, or per rule and group for a correlation. The
+// grouping is the scratch view hunt_keyed (rule, k, rid), so a rule
+// matching millions of events never has them all in memory: only the
+// aggregates and the first MaxListedEvents ids of each finding come back.
 func (h *hunter) collect(ctx context.Context) ([]Hit, error) {
 	var gen []string
 	for i, r := range h.rs.Rules {
@@ -347,36 +451,43 @@ func (h *hunter) collect(ctx context.Context) ([]Hit, error) {
 		}
 	}
 	if len(gen) == 0 {
-		return nil, nil
+		gen = []string{"-1"}
 	}
-	q := `WITH x AS (
-  SELECT h.rule, h.grp, ` + store.PrincipalSQL + ` AS p, e.access_key_id, e.source_ip,
-         e.recipient_account_id, e.aws_region, e.event_time,
-         coalesce(e.event_id, e.evidence_file || '#' || e.record_index) AS eid
-  FROM (SELECT DISTINCT rid, rule, grp FROM hunt_hits WHERE rule IN (` + strings.Join(gen, ", ") + `)) h
-  JOIN events e ON e.rowid = h.rid)
-SELECT rule, coalesce(grp, p) AS k, mode(p) AS principal, count(DISTINCT p) AS principals,
-  list_sort(list_distinct(list(access_key_id))), list_sort(list_distinct(list(source_ip))),
-  list_sort(list_distinct(list(recipient_account_id))), list_sort(list_distinct(list(aws_region))),
-  min(event_time), max(event_time), count(DISTINCT eid),
-  list(eid ORDER BY event_time NULLS LAST, eid)
-FROM x GROUP BY rule, coalesce(grp, p)`
+	// a view, not a table: the grouping key is recomputed by each query
+	// that reads it instead of being held (in memory) for the whole run
+	if err := h.exec(ctx, `CREATE OR REPLACE TEMP VIEW hunt_keyed AS
+SELECT DISTINCT h.rule, coalesce(h.grp, `+prefixed(store.PrincipalSQL, "e.")+`) AS k, h.rid
+FROM hunt_hits h JOIN events e ON e.rowid = h.rid
+WHERE h.rule IN (`+strings.Join(gen, ", ")+`)`); err != nil {
+		return nil, err
+	}
+	q := `SELECT x.rule, x.k, mode(p) AS principal, count(DISTINCT p) AS principals,
+  coalesce(list(DISTINCT access_key_id) FILTER (WHERE access_key_id IS NOT NULL), []),
+  coalesce(list(DISTINCT source_ip) FILTER (WHERE source_ip IS NOT NULL), []),
+  coalesce(list(DISTINCT recipient_account_id) FILTER (WHERE recipient_account_id IS NOT NULL), []),
+  coalesce(list(DISTINCT aws_region) FILTER (WHERE aws_region IS NOT NULL), []),
+  min(event_time), max(event_time), count(*)
+FROM hunt_keyed x JOIN (SELECT rowid AS rid, ` + store.PrincipalSQL + ` AS p, access_key_id, source_ip, recipient_account_id, aws_region, event_time FROM events) e
+  ON e.rid = x.rid
+GROUP BY x.rule, x.k
+ORDER BY x.rule, x.k`
 	rows, err := h.conn.QueryContext(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("collect findings: %w", err)
 	}
 	defer rows.Close()
 	var hits []Hit
+	index := map[[2]string]int{}
 	for rows.Next() {
 		var (
-			rule                         int
-			key, principal               sql.NullString
-			principals                   int64
-			keys, ips, accts, regs, eids []any
-			first, last                  sql.NullTime
-			count                        int64
+			rule                   int
+			key, principal         sql.NullString
+			principals             int64
+			keys, ips, accts, regs []any
+			first, last            sql.NullTime
+			count                  int64
 		)
-		if err := rows.Scan(&rule, &key, &principal, &principals, &keys, &ips, &accts, &regs, &first, &last, &count, &eids); err != nil {
+		if err := rows.Scan(&rule, &key, &principal, &principals, &keys, &ips, &accts, &regs, &first, &last, &count); err != nil {
 			return nil, err
 		}
 		r := h.rs.Rules[rule]
@@ -387,36 +498,54 @@ FROM x GROUP BY rule, coalesce(grp, p)`
 			AccessKeyIDs: strs(keys), SourceIPs: strs(ips), Accounts: strs(accts), Regions: strs(regs),
 			FirstSeen: first.Time.UTC(), LastSeen: last.Time.UTC(), Count: count,
 		}
-		hit := Hit{Finding: f, Rule: r, AllIDs: strs(eids)}
+		hit := Hit{Finding: f, Rule: r, ruleIdx: rule, key: key.String, fromRun: true}
 		if r.Correlation != nil {
 			hit.Group = key.String
 		}
-		listIDs(&hit)
 		hit.Description = describe(r, hit, principals)
+		index[[2]string{fmt.Sprint(rule), key.String}] = len(hits)
 		hits = append(hits, hit)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	rows.Close()
+	// the first event ids of each finding, oldest first
+	idRows, err := h.conn.QueryContext(ctx, `SELECT rule, k, eid FROM (
+  SELECT x.rule, x.k, `+eidSQL+` AS eid,
+         row_number() OVER (PARTITION BY x.rule, x.k ORDER BY e.event_time NULLS LAST, `+eidSQL+`) AS n
+  FROM hunt_keyed x JOIN events e ON e.rowid = x.rid)
+WHERE n <= `+fmt.Sprint(MaxListedEvents)+` ORDER BY rule, k, n`)
+	if err != nil {
+		return nil, fmt.Errorf("collect finding events: %w", err)
+	}
+	defer idRows.Close()
+	for idRows.Next() {
+		var rule int
+		var k, eid string
+		if err := idRows.Scan(&rule, &k, &eid); err != nil {
+			return nil, err
+		}
+		if i, ok := index[[2]string{fmt.Sprint(rule), k}]; ok {
+			hits[i].EventIDs = append(hits[i].EventIDs, eid)
+		}
+	}
+	if err := idRows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range hits {
+		hits[i].Truncate = int64(len(hits[i].EventIDs)) < hits[i].Count
+	}
 	SortHits(hits)
 	return hits, nil
 }
 
-// listIDs removes repeats from ids (in time order) and fills the capped
-// list.
-func listIDs(hit *Hit) {
-	seen := make(map[string]bool, len(hit.AllIDs))
-	ids := hit.AllIDs[:0]
-	for _, id := range hit.AllIDs {
-		if !seen[id] {
-			seen[id] = true
-			ids = append(ids, id)
-		}
+// prefixed qualifies the events columns PrincipalSQL names.
+func prefixed(expr, p string) string {
+	for _, c := range []string{"identity_arn", "identity_type", "invoked_by", "identity_account_id", "principal_id", "user_name"} {
+		expr = strings.ReplaceAll(expr, c, p+c)
 	}
-	hit.AllIDs, hit.EventIDs = ids, ids
-	if len(ids) > MaxListedEvents {
-		hit.EventIDs, hit.Truncate = ids[:MaxListedEvents], true
-	}
+	return expr
 }
 
 func describe(r *Rule, h Hit, principals int64) string {
@@ -461,6 +590,7 @@ func SortHits(hits []Hit) {
 	})
 }
 
+// strs reads a SQL list of strings, sorted.
 func strs(l []any) []string {
 	out := []string{}
 	for _, v := range l {
@@ -468,6 +598,7 @@ func strs(l []any) []string {
 			out = append(out, s)
 		}
 	}
+	sort.Strings(out)
 	return out
 }
 

@@ -198,7 +198,8 @@ func leafValue(m *sigma.Match, v string) bool {
 		}
 		return globMatch(m.Glob, v, !m.Cased)
 	case sigma.OpRegex:
-		return cachedRegexp(m.Regex).MatchString(v)
+		re := cachedRegexp(m.Regex)
+		return re != nil && re.MatchString(v)
 	case sigma.OpCIDR:
 		// an address as CloudTrail writes it: dotted quad, or IPv6 in
 		// hexadecimal (no zone, no embedded IPv4)
@@ -323,11 +324,17 @@ func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
 var reCache sync.Map
 
+// cachedRegexp compiles a rule's regular expression once; nil when it does
+// not compile (the parser refuses such rules, so only a hand-built
+// expression gets here).
 func cachedRegexp(p string) *regexp.Regexp {
 	if r, ok := reCache.Load(p); ok {
 		return r.(*regexp.Regexp)
 	}
-	r := regexp.MustCompile(p) // sigma compiled it when the rule loaded
+	r, err := regexp.Compile(p)
+	if err != nil {
+		return nil
+	}
 	reCache.Store(p, r)
 	return r
 }

@@ -47,6 +47,9 @@ func eventNames(x sigma.Expr, present []string) (names map[string]bool, ok bool)
 		if x.Field != "eventName" {
 			return nil, false
 		}
+		if x.Op == sigma.OpRegex && cachedRegexp(x.Regex) == nil {
+			return nil, false
+		}
 		switch x.Op {
 		case sigma.OpGlob, sigma.OpRegex:
 			out := map[string]bool{}

@@ -132,6 +132,13 @@ func refCorrelate(rs *RuleSet, idx int, byRule map[int][]*Event) []refHitE {
 				labels = append(labels, f+"="+lv)
 			}
 			row.label = strings.Join(labels, ", ")
+			absent := false
+			for _, g := range row.g {
+				absent = absent || g == nil
+			}
+			if absent {
+				continue // no group
+			}
 			m = append(m, row)
 		}
 	}

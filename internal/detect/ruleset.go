@@ -105,28 +105,94 @@ func attackTags(tags []string) (techniques, tactics []string) {
 }
 
 // Build resolves a collection into a rule set. source labels where the rules
-// came from ("builtin" or a folder).
+// came from ("builtin" or a folder). Any problem (a duplicate id, a
+// correlation naming a rule that is not loaded, a filter that applies to
+// nothing, a cycle) is an error: the built-in pack must be whole.
 func Build(c *sigma.Collection, source func(file string) string) (*RuleSet, error) {
-	rs := &RuleSet{}
-	byKey := map[string]int{}
-	var errs []error
-	add := func(m sigma.Meta, r *Rule) {
+	rs, problems := BuildLenient(c, source)
+	if len(problems) > 0 {
+		return nil, errors.Join(problems...)
+	}
+	return rs, nil
+}
+
+// BuildLenient is Build for rules a responder brings: a rule with a problem
+// is left out and the problem returned, and the others run.
+func BuildLenient(c *sigma.Collection, source func(file string) string) (*RuleSet, []error) {
+	var problems []error
+	type doc struct {
+		meta sigma.Meta
+		rule *Rule
+		refs []string
+		ok   bool
+	}
+	var docs []*doc
+	for _, d := range c.Rules {
+		if !forCloudTrail(d.Logsource) {
+			continue // a rule for another log source does not apply to CloudTrail
+		}
+		docs = append(docs, &doc{meta: d.Meta, rule: &Rule{Detection: d, Expr: d.Detection.Condition, Generate: true}, ok: true})
+	}
+	for _, k := range c.Correlations {
+		docs = append(docs, &doc{meta: k.Meta, rule: &Rule{Correlation: k, Generate: true}, refs: k.Rules, ok: true})
+	}
+	// ids and names must be unique; the first keeps them
+	byKey := map[string]*doc{}
+	for _, d := range docs {
+		m := d.meta
 		if m.ID == "" {
-			errs = append(errs, fmt.Errorf("%s:%d: rule %q has no id", m.File, m.Line, m.Title))
-			return
+			problems = append(problems, fmt.Errorf("%s:%d: rule %q has no id", m.File, m.Line, m.Title))
+			d.ok = false
+			continue
 		}
 		if prev, ok := byKey[m.ID]; ok {
-			errs = append(errs, fmt.Errorf("%s:%d: rule id %s is also used by %s:%d", m.File, m.Line, m.ID, rs.Rules[prev].File, rs.Rules[prev].Line))
-			return
+			problems = append(problems, fmt.Errorf("%s:%d: rule id %s is also used by %s:%d; this one is left out", m.File, m.Line, m.ID, prev.meta.File, prev.meta.Line))
+			d.ok = false
+			continue
 		}
 		if m.Name != "" {
 			if prev, ok := byKey["name:"+m.Name]; ok {
-				errs = append(errs, fmt.Errorf("%s:%d: rule name %q is also used by %s:%d", m.File, m.Line, m.Name, rs.Rules[prev].File, rs.Rules[prev].Line))
-				return
+				problems = append(problems, fmt.Errorf("%s:%d: rule name %q is also used by %s:%d; this one is left out", m.File, m.Line, m.Name, prev.meta.File, prev.meta.Line))
+				d.ok = false
+				continue
 			}
-			byKey["name:"+m.Name] = len(rs.Rules)
+			byKey["name:"+m.Name] = d
 		}
-		byKey[m.ID] = len(rs.Rules)
+		byKey[m.ID] = d
+	}
+	lookup := func(ref string) *doc {
+		if d, ok := byKey[ref]; ok && d.ok {
+			return d
+		}
+		if d, ok := byKey["name:"+ref]; ok && d.ok {
+			return d
+		}
+		return nil
+	}
+	// a correlation whose rules are not all there is left out, and so on
+	// up the chain
+	for changed := true; changed; {
+		changed = false
+		for _, d := range docs {
+			if !d.ok || d.refs == nil {
+				continue
+			}
+			for _, ref := range d.refs {
+				if lookup(ref) == nil {
+					problems = append(problems, fmt.Errorf("%s:%d: correlation %q refers to rule %q, which is not loaded; it is left out", d.meta.File, d.meta.Line, d.meta.Title, ref))
+					d.ok, changed = false, true
+					break
+				}
+			}
+		}
+	}
+	rs := &RuleSet{}
+	index := map[*doc]int{}
+	for _, d := range docs {
+		if !d.ok {
+			continue
+		}
+		r, m := d.rule, d.meta
 		r.ID, r.Name, r.Title, r.Description = m.ID, m.Name, m.Title, m.Description
 		r.Severity = Severity(m.Level)
 		if r.Severity == "" {
@@ -134,67 +200,51 @@ func Build(c *sigma.Collection, source func(file string) string) (*RuleSet, erro
 		}
 		r.Techniques, r.Tactics = attackTags(m.Tags)
 		r.File, r.Line, r.Source = m.File, m.Line, source(m.File)
+		index[d] = len(rs.Rules)
 		rs.Rules = append(rs.Rules, r)
 	}
-	for _, d := range c.Rules {
-		if !forCloudTrail(d.Logsource) {
-			continue // a rule for another log source does not apply to CloudTrail
-		}
-		add(d.Meta, &Rule{Detection: d, Expr: d.Detection.Condition, Generate: true})
-	}
-	for _, k := range c.Correlations {
-		add(k.Meta, &Rule{Correlation: k, Generate: true})
-	}
-	lookup := func(ref string) (int, bool) {
-		if i, ok := byKey[ref]; ok {
-			return i, true
-		}
-		i, ok := byKey["name:"+ref]
-		return i, ok
-	}
-	// Correlations: resolve references; referenced rules are not findings of
-	// their own unless a correlation says generate.
-	for _, r := range rs.Rules {
-		k := r.Correlation
-		if k == nil {
+	for _, d := range docs {
+		if !d.ok || d.refs == nil {
 			continue
 		}
-		for _, ref := range k.Rules {
-			i, ok := lookup(ref)
-			if !ok {
-				errs = append(errs, fmt.Errorf("%s:%d: correlation %q refers to rule %q, which is not loaded", r.File, r.Line, r.Title, ref))
-				continue
-			}
-			r.Refs = append(r.Refs, i)
+		r := d.rule
+		for _, ref := range d.refs {
+			r.Refs = append(r.Refs, index[lookup(ref)])
 		}
-		for alias, m := range k.Aliases {
+		for alias, m := range r.Correlation.Aliases {
 			for name := range m {
-				if _, ok := lookup(name); !ok {
-					errs = append(errs, fmt.Errorf("%s:%d: alias %q names rule %q, which is not loaded", r.File, r.Line, alias, name))
+				if lookup(name) == nil {
+					problems = append(problems, fmt.Errorf("%s:%d: alias %q names rule %q, which is not loaded", r.File, r.Line, alias, name))
 				}
 			}
 		}
 	}
-	for _, r := range rs.Rules {
-		if r.Correlation == nil {
-			continue
+	if err := rs.checkCycles(); err != nil {
+		// rare enough to refuse the correlations outright
+		problems = append(problems, err)
+		var kept []*Rule
+		for _, r := range rs.Rules {
+			if r.Correlation == nil {
+				kept = append(kept, r)
+			}
 		}
-		for _, i := range r.Refs {
-			if !r.Correlation.Generate {
+		rs.Rules = kept
+	}
+	// Referenced rules are not findings of their own unless a correlation
+	// referring to them says generate.
+	for _, r := range rs.Rules {
+		if r.Correlation != nil && !r.Correlation.Generate {
+			for _, i := range r.Refs {
 				rs.Rules[i].Generate = false
 			}
 		}
 	}
-	// a referenced rule that another correlation generates stays a finding
 	for _, r := range rs.Rules {
 		if r.Correlation != nil && r.Correlation.Generate {
 			for _, i := range r.Refs {
 				rs.Rules[i].Generate = true
 			}
 		}
-	}
-	if err := rs.checkCycles(); err != nil {
-		errs = append(errs, err)
 	}
 	// Filters.
 	for _, f := range c.Filters {
@@ -217,13 +267,10 @@ func Build(c *sigma.Collection, source func(file string) string) (*RuleSet, erro
 			r.Filters = append(r.Filters, f.Title)
 		}
 		if !matched && !f.AnyRule {
-			errs = append(errs, fmt.Errorf("%s:%d: filter %q applies to no loaded rule (%s)", f.File, f.Line, f.Title, strings.Join(f.Rules, ", ")))
+			problems = append(problems, fmt.Errorf("%s:%d: filter %q applies to no loaded rule (%s)", f.File, f.Line, f.Title, strings.Join(f.Rules, ", ")))
 		}
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	return rs, nil
+	return rs, problems
 }
 
 // forCloudTrail reports whether a rule's log source is AWS CloudTrail (or

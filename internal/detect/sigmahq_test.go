@@ -10,24 +10,32 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/harrier-ir/harrier/internal/rules"
 	"github.com/harrier-ir/harrier/internal/sigma"
 )
 
-// shared is SigmaHQ's AWS rules, kept verbatim beside the project.
-const shared = "../../../shared/sigma-aws"
+// sigmaHQ is SigmaHQ's AWS rules, kept verbatim beside the project.
+func sigmaHQ(t *testing.T) string {
+	t.Helper()
+	d, err := rules.SharedDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(d, "sigma-aws")
+}
 
 func sigmaHQFiles(t *testing.T) []string {
 	t.Helper()
 	var files []string
 	for _, dir := range []string{"rules-cloud-aws-cloudtrail", "placeholder"} {
-		m, err := filepath.Glob(filepath.Join(shared, dir, "*.yml"))
+		m, err := filepath.Glob(filepath.Join(sigmaHQ(t), dir, "*.yml"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		files = append(files, m...)
 	}
 	if len(files) < 58 {
-		t.Fatalf("found %d SigmaHQ rules under %s; expected the 57 CloudTrail rules and the placeholder rule", len(files), shared)
+		t.Fatalf("found %d SigmaHQ rules under %s; expected the 57 CloudTrail rules and the placeholder rule", len(files), sigmaHQ(t))
 	}
 	return files
 }
@@ -94,13 +102,19 @@ func TestSigmaHQ(t *testing.T) {
 	}
 	events := prepare(t, records)
 	st := loadStore(t, records)
-	hits, stats, err := Hunt(context.Background(), st, rs)
+	run, err := Hunt(context.Background(), st, rs)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer run.Close()
+	stats := run.Stats
 	got := map[string][]string{}
-	for _, h := range hits {
-		got[h.RuleID] = append(got[h.RuleID], h.AllIDs...)
+	for _, h := range run.Hits {
+		ids, err := run.EventIDs(context.Background(), h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[h.RuleID] = append(got[h.RuleID], ids...)
 	}
 	for _, r := range rs.Rules {
 		ref := refMatches(t, events, r.Expr)
@@ -134,7 +148,7 @@ func TestSigmaHQ(t *testing.T) {
 // TestSigmaHQUnsupported: the old-syntax rules SigmaHQ keeps apart fail to
 // load with an error that names the file and line and says why.
 func TestSigmaHQUnsupported(t *testing.T) {
-	files, _ := filepath.Glob(filepath.Join(shared, "unsupported", "*.yml"))
+	files, _ := filepath.Glob(filepath.Join(sigmaHQ(t), "unsupported", "*.yml"))
 	if len(files) == 0 {
 		t.Fatal("no unsupported rules found")
 	}

@@ -116,8 +116,8 @@ func (c compiler) field(name string) (value, error) {
 		return value{scalar: loc.column}, nil
 	}
 	for _, p := range loc.path {
-		if p == "" || strings.ContainsAny(p, `"'`) {
-			return value{}, fmt.Errorf("field %q: a path part may not be empty or quoted", name)
+		if p == "" || strings.ContainsAny(p, `"'\`) {
+			return value{}, fmt.Errorf("field %q: a path part may not be empty or hold quotes or backslashes", name)
 		}
 	}
 	if loc.jsonCol != "raw" && len(loc.path) == 0 {
@@ -146,6 +146,11 @@ func (c compiler) leaf(m *sigma.Match) (string, error) {
 	switch m.Op {
 	case sigma.OpExists:
 		parts := strings.Split(m.Field, ".")
+		for _, p := range parts {
+			if p == "" || strings.ContainsAny(p, `"'\`) {
+				return "", fmt.Errorf("field %q: a path part may not be empty or hold quotes or backslashes", m.Field)
+			}
+		}
 		s := "coalesce(" + c.d.JSONExists("raw", parts) + ", false)"
 		if !m.Exists {
 			s = "(NOT " + s + ")"

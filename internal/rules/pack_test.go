@@ -190,13 +190,19 @@ func TestPackSQL(t *testing.T) {
 		}
 	}
 	st := loadStore(t, recs)
-	hits, stats, err := detect.Hunt(context.Background(), st, rs)
+	run, err := detect.Hunt(context.Background(), st, rs)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer run.Close()
+	stats := run.Stats
 	got := map[string][]string{}
-	for _, h := range hits {
-		for _, id := range h.AllIDs {
+	for _, h := range run.Hits {
+		ids, err := run.EventIDs(context.Background(), h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range ids {
 			got[h.RuleID] = append(got[h.RuleID], h.Group+"|"+id)
 		}
 	}
@@ -223,7 +229,11 @@ func TestPackSQL(t *testing.T) {
 // rule the expectation files name, on the events that technique produces.
 func TestStratus(t *testing.T) {
 	rs, primary := loadPack(t)
-	data, err := os.ReadFile("../../../shared/stratus-aws.tsv")
+	shared, err := rules.SharedDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(shared, "stratus-aws.tsv"))
 	if err != nil {
 		t.Fatal(err)
 	}

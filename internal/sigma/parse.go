@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -301,10 +302,11 @@ func (p *parser) filter(root *yaml.Node) (*Filter, error) {
 	if rules == nil {
 		return nil, p.errf(fn, "filter has no rules: name the rules (ids or names) it applies to, or `any`")
 	}
-	if rules.Kind == yaml.ScalarNode && strings.EqualFold(rules.Value, "any") {
-		f.AnyRule = true
-	} else if f.Rules, err = p.strs(rules, "filter.rules"); err != nil {
+	if f.Rules, err = p.strs(rules, "filter.rules"); err != nil {
 		return nil, err
+	}
+	if len(f.Rules) == 1 && strings.EqualFold(f.Rules[0], "any") { // `rules: any` or `rules: [any]`
+		f.AnyRule, f.Rules = true, nil
 	}
 	// The filter section is a detection whose extra key is `rules`.
 	det := &yaml.Node{Kind: yaml.MappingNode, Line: fn.Line, Column: fn.Column}
@@ -524,7 +526,7 @@ func (p *parser) correlationCondition(c *Correlation, n *yaml.Node) error {
 			}
 		case "gt", "gte", "lt", "lte", "eq", "neq":
 			f, err := strconv.ParseFloat(v.Value, 64)
-			if err != nil || v.Kind != yaml.ScalarNode {
+			if err != nil || v.Kind != yaml.ScalarNode || math.IsInf(f, 0) || math.IsNaN(f) {
 				return p.errf(v, "condition %s must be a number", k.Value)
 			}
 			c.Condition = append(c.Condition, Bound{Op: k.Value, Value: f})

@@ -3,6 +3,7 @@ package sigma
 import (
 	"encoding/base64"
 	"fmt"
+	"math"
 	"net/netip"
 	"regexp"
 	"strconv"
@@ -263,6 +264,8 @@ func scalar(n *yaml.Node) value {
 	return v
 }
 
+var namedGroup = regexp.MustCompile(`\(\?<`)
+
 var placeholderRe = regexp.MustCompile(`^%([A-Za-z0-9_.-]+)%$`)
 
 func (p *parser) expand(v value) ([]value, error) {
@@ -305,7 +308,8 @@ func (p *parser) oneValue(field string, m mods, v value, line int) (Expr, error)
 				flags += string(f)
 			}
 		}
-		pat := v.text
+		// Go also reads (?<name>…); RE2 in DuckDB only (?P<name>…)
+		pat := namedGroup.ReplaceAllString(v.text, "(?P<")
 		if flags != "" {
 			pat = "(?" + flags + ")" + pat
 		}
@@ -321,7 +325,7 @@ func (p *parser) oneValue(field string, m mods, v value, line int) (Expr, error)
 		return &Match{Field: field, Op: OpCIDR, Prefix: pfx.Masked(), Line: line}, nil
 	case m.timePart != "":
 		n, err := strconv.ParseFloat(v.text, 64)
-		if err != nil || (v.kind != "int" && v.kind != "float") {
+		if err != nil || (v.kind != "int" && v.kind != "float") || math.IsInf(n, 0) || math.IsNaN(n) {
 			return nil, p.errf(v.node, "%s: %q is not a number", m.timePart, v.text)
 		}
 		cmp := m.cmp
@@ -331,7 +335,7 @@ func (p *parser) oneValue(field string, m mods, v value, line int) (Expr, error)
 		return &Match{Field: field, Op: OpTime, Part: m.timePart, Cmp: cmp, Num: n, Line: line}, nil
 	case m.cmp != "":
 		n, err := strconv.ParseFloat(v.text, 64)
-		if err != nil || (v.kind != "int" && v.kind != "float") {
+		if err != nil || (v.kind != "int" && v.kind != "float") || math.IsInf(n, 0) || math.IsNaN(n) {
 			return nil, p.errf(v.node, "%s: %q is not a number", m.cmp, v.text)
 		}
 		return &Match{Field: field, Op: OpNumber, Cmp: m.cmp, Num: n, Line: line}, nil
