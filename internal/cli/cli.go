@@ -74,6 +74,7 @@ func commands() []command {
 		{"verify", "check the evidence: the case's chain of custody and CloudTrail's digest chains", runVerify},
 		{"hunt", "run the Sigma rule pack (and your rules) and behavioural analytics; store and print findings", runHunt},
 		{"rules", "the rule pack: list, show RULE_ID, test DIR, coverage", runRules},
+		{"scope", "follow a compromise from one key, principal or IP through every credential derived from it", runScope},
 		{"timeline", "list events in time order, filtered by key, principal, IP, event, ...", runTimeline},
 		{"query", "run read-only SQL over the case's events", runQuery},
 		{"case", "case info: what the case holds", runCase},

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
+	"github.com/harrier-ir/harrier/internal/scope"
 	"github.com/harrier-ir/harrier/internal/simulate"
 )
 
@@ -96,13 +98,26 @@ func runInvestigate(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	writeFindingsCompact(e, hr)
+	if truth != nil {
+		// from the first sign of the attack: the key's owner used it for
+		// days before it leaked, and a responder scopes from the intrusion
+		since := truth.AttackStart.Truncate(time.Hour)
+		fmt.Fprintf(e.stdout, "\n== Scope of the leaked key, from %s\n", timeText(since))
+		rep, err := scope.Run(ctx, st, scope.Options{Seeds: []scope.Seed{{Kind: "key", Value: truth.LeakedAccessKeyID}}, Since: since})
+		if err != nil {
+			return err
+		}
+		writeScope(e.stdout, rep, 10)
+	}
 	abs, _ := filepath.Abs(dir)
 	fmt.Fprintf(e.stdout, "\n== Next\nThe case is at %s. Ask it questions:\n", abs)
 	fmt.Fprintf(e.stdout, "  harrier hunt --case %s             # each finding in full: who, from where, when, which events\n", abs)
 	if truth != nil {
 		fmt.Fprintln(e.stdout)
 		printTruth(e.stdout, *truth)
-		fmt.Fprintf(e.stdout, "\n  harrier timeline --case %s --key %s\n", abs, truth.LeakedAccessKeyID)
+		since := timeText(truth.AttackStart.Truncate(time.Hour))
+		fmt.Fprintf(e.stdout, "\n  harrier scope --case %s --key %s --since %s --graph scope.svg\n", abs, truth.LeakedAccessKeyID, since)
+		fmt.Fprintf(e.stdout, "  harrier timeline --case %s --scope key:%s --since %s\n", abs, truth.LeakedAccessKeyID, since)
 		fmt.Fprintf(e.stdout, "  harrier timeline --case %s --ip %s --errors\n", abs, truth.AttackerIPs[len(truth.AttackerIPs)/2])
 	} else {
 		fmt.Fprintf(e.stdout, "  harrier timeline --case %s --errors --limit 50\n", abs)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/harrier-ir/harrier/internal/scope"
 	"github.com/harrier-ir/harrier/internal/store"
 )
 
@@ -30,8 +31,17 @@ func runTimeline(ctx context.Context, e *env, args []string) error {
 	until := fs.String("until", "", "before this time (RFC 3339, or YYYY-MM-DD meaning the end of that day)")
 	fs.IntVar(&f.Limit, "limit", 0, "at most this many events")
 	format := fs.String("format", "table", "output: table, csv or jsonl")
+	scopeFlag := fs.String("scope", "", "only the events of a scoped compromise: key:ACCESS_KEY_ID, principal:ARN or ip:ADDRESS (see harrier scope); --since and --until bound it")
 	if _, err := parse(fs, args); err != nil {
 		return err
+	}
+	var scopeSeed *scope.Seed
+	if *scopeFlag != "" {
+		sd, err := parseScopeSeed(*scopeFlag)
+		if err != nil {
+			return err
+		}
+		scopeSeed = &sd
 	}
 	if err := checkFormat(*format, "table", "csv", "jsonl"); err != nil {
 		return err
@@ -61,6 +71,13 @@ func runTimeline(ctx context.Context, e *env, args []string) error {
 	}
 	defer c.Close()
 	defer st.Close()
+	if scopeSeed != nil {
+		rep, err := scope.Run(ctx, st, scope.Options{Seeds: []scope.Seed{*scopeSeed}, Since: f.Since, Until: f.Until})
+		if err != nil {
+			return fmt.Errorf("--scope %s: %w", *scopeFlag, err)
+		}
+		f.Scope = &store.ScopeSet{AccessKeys: rep.AccessKeyIDs, EventIDs: rep.EventIDs}
+	}
 	return writeTimeline(ctx, e, st, f, *format)
 }
 

@@ -456,7 +456,7 @@ func (h *hunter) collect(ctx context.Context) ([]Hit, error) {
 	// a view, not a table: the grouping key is recomputed by each query
 	// that reads it instead of being held (in memory) for the whole run
 	if err := h.exec(ctx, `CREATE OR REPLACE TEMP VIEW hunt_keyed AS
-SELECT DISTINCT h.rule, coalesce(h.grp, `+prefixed(store.PrincipalSQL, "e.")+`) AS k, h.rid
+SELECT DISTINCT h.rule, coalesce(h.grp, `+store.PrincipalSQLOf("e.")+`) AS k, h.rid
 FROM hunt_hits h JOIN events e ON e.rowid = h.rid
 WHERE h.rule IN (`+strings.Join(gen, ", ")+`)`); err != nil {
 		return nil, err
@@ -538,14 +538,6 @@ WHERE n <= `+fmt.Sprint(MaxListedEvents)+` ORDER BY rule, k, n`)
 	}
 	SortHits(hits)
 	return hits, nil
-}
-
-// prefixed qualifies the events columns PrincipalSQL names.
-func prefixed(expr, p string) string {
-	for _, c := range []string{"identity_arn", "identity_type", "invoked_by", "identity_account_id", "principal_id", "user_name"} {
-		expr = strings.ReplaceAll(expr, c, p+c)
-	}
-	return expr
 }
 
 func describe(r *Rule, h Hit, principals int64) string {

@@ -253,3 +253,30 @@ func nbool(b cloudtrail.OptBool) driver.Value {
 	}
 	return b.Value
 }
+
+// LoadRecords stores CloudTrail records as one complete load, as if read
+// from one evidence file named file: for tests and tools that build a case
+// from records in memory. Records that do not parse are an error.
+func (s *Store) LoadRecords(ctx context.Context, file string, records [][]byte, started time.Time) error {
+	load, err := s.BeginLoad(ctx, LoadInfo{Started: started})
+	if err != nil {
+		return err
+	}
+	sink, err := load.NewSink(ctx)
+	if err != nil {
+		return err
+	}
+	for i, raw := range records {
+		ev, err := cloudtrail.ParseEvent(raw)
+		if err != nil {
+			load.Abort(ctx)
+			return fmt.Errorf("record %d: %w", i, err)
+		}
+		if err := sink.Append(ctx, &ev, raw, file, int64(i), 0); err != nil {
+			load.Abort(ctx)
+			return err
+		}
+	}
+	_, err = load.Finish(ctx, []FileResult{{EvidenceFile: file, Records: int64(len(records)), Appended: int64(len(records))}}, started)
+	return err
+}

@@ -23,6 +23,15 @@ type Filter struct {
 	Since      time.Time // inclusive
 	Until      time.Time // exclusive
 	Limit      int       // 0 means no limit
+	// Scope, when set, keeps only the events of a scope (internal/scope):
+	// those made with its access keys, and the other events it names.
+	Scope *ScopeSet
+}
+
+// ScopeSet is the events of a scoped compromise, as a filter.
+type ScopeSet struct {
+	AccessKeys []string
+	EventIDs   []string
 }
 
 // TimelineEvent is one event as a timeline shows it.
@@ -53,15 +62,21 @@ type TimelineEvent struct {
 }
 
 // PrincipalSQL is Principal as a SQL expression over the events table.
-const PrincipalSQL = `(CASE
-    WHEN identity_arn IS NOT NULL THEN identity_arn
-    WHEN identity_type = 'AWSService' AND invoked_by IS NOT NULL THEN invoked_by
-    WHEN identity_type = 'AWSAccount' AND identity_account_id IS NOT NULL
-        THEN 'account/' || identity_account_id || coalesce(' (' || principal_id || ')', '')
-    WHEN user_name IS NOT NULL THEN user_name
-    WHEN principal_id IS NOT NULL THEN principal_id
-    WHEN invoked_by IS NOT NULL THEN invoked_by
-    ELSE coalesce(identity_type, '') END)`
+var PrincipalSQL = PrincipalSQLOf("")
+
+// PrincipalSQLOf is PrincipalSQL with the events table's columns qualified
+// by alias ("e." gives e.identity_arn ...).
+func PrincipalSQLOf(alias string) string {
+	return strings.NewReplacer("$", alias).Replace(`(CASE
+    WHEN $identity_arn IS NOT NULL THEN $identity_arn
+    WHEN $identity_type = 'AWSService' AND $invoked_by IS NOT NULL THEN $invoked_by
+    WHEN $identity_type = 'AWSAccount' AND $identity_account_id IS NOT NULL
+        THEN 'account/' || $identity_account_id || coalesce(' (' || $principal_id || ')', '')
+    WHEN $user_name IS NOT NULL THEN $user_name
+    WHEN $principal_id IS NOT NULL THEN $principal_id
+    WHEN $invoked_by IS NOT NULL THEN $invoked_by
+    ELSE coalesce($identity_type, '') END)`)
+}
 
 // Principal names who acted, in the most specific form the record offers.
 // PrincipalSQL says the same in SQL.
@@ -116,6 +131,24 @@ func (f Filter) where() (string, []any, func(ip string) bool, error) {
 		conds = append(conds, "("+strings.Join(ors, " OR ")+")")
 	}
 	in("access_key_id", f.AccessKeys)
+	if f.Scope != nil {
+		ors := []string{"false"}
+		for _, l := range []struct {
+			col  string
+			vals []string
+		}{{"access_key_id", f.Scope.AccessKeys}, {"event_id", f.Scope.EventIDs}} {
+			if len(l.vals) == 0 {
+				continue
+			}
+			ph := make([]string, len(l.vals))
+			for i, v := range l.vals {
+				ph[i] = "?"
+				args = append(args, v)
+			}
+			ors = append(ors, l.col+" IN ("+strings.Join(ph, ", ")+")")
+		}
+		conds = append(conds, "("+strings.Join(ors, " OR ")+")")
+	}
 	globs([]string{"identity_arn", "session_issuer_arn"}, f.Principals, "LIKE")
 	globs([]string{"event_name"}, f.Events, "ILIKE")
 	globs([]string{"event_source"}, f.Sources, "ILIKE")

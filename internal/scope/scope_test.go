@@ -1,0 +1,322 @@
+package scope
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/harrier-ir/harrier/internal/store"
+)
+
+const (
+	acctA = "111111111111"
+	acctB = "222222222222"
+)
+
+var t0 = time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC)
+
+// rec builds one CloudTrail record; fields override the defaults.
+type rec map[string]any
+
+func at(min int) string { return t0.Add(time.Duration(min) * time.Minute).Format(time.RFC3339) }
+
+func iamUserID(name, key string) map[string]any {
+	return map[string]any{"type": "IAMUser", "principalId": "AIDA" + strings.ToUpper(name), "arn": "arn:aws:iam::" + acctA + ":user/" + name,
+		"accountId": acctA, "accessKeyId": key, "userName": name}
+}
+
+func roleID(acct, role, session, key string, created int, sourceIdentity string) map[string]any {
+	ctx := map[string]any{
+		"sessionIssuer": map[string]any{"type": "Role", "principalId": "AROA" + strings.ToUpper(role), "arn": "arn:aws:iam::" + acct + ":role/" + role, "accountId": acct, "userName": role},
+		"attributes":    map[string]any{"creationDate": at(created), "mfaAuthenticated": "false"},
+	}
+	if sourceIdentity != "" {
+		ctx["sourceIdentity"] = sourceIdentity
+	}
+	return map[string]any{"type": "AssumedRole", "principalId": "AROA" + strings.ToUpper(role) + ":" + session,
+		"arn": "arn:aws:sts::" + acct + ":assumed-role/" + role + "/" + session, "accountId": acct, "accessKeyId": key, "sessionContext": ctx}
+}
+
+func (r rec) json(id string, min int) []byte {
+	m := map[string]any{"eventVersion": "1.08", "eventID": id, "eventTime": at(min), "awsRegion": "us-east-1",
+		"sourceIPAddress": "203.0.113.5", "userAgent": "aws-cli/2.15", "eventType": "AwsApiCall", "recipientAccountId": acctA, "readOnly": true}
+	for k, v := range r {
+		m[k] = v
+	}
+	b, _ := json.Marshal(m)
+	return b
+}
+
+func creds(key string) map[string]any {
+	return map[string]any{"credentials": map[string]any{"accessKeyId": key, "sessionToken": "x", "expiration": "Mar 14, 2026, 11:00:00 AM"}}
+}
+
+// scenario is a crafted compromise with every kind of edge, and benign
+// activity around it.
+func scenario() [][]byte {
+	seed := iamUserID("alice", "AKIASEED")
+	admin := roleID(acctA, "Admin", "alice", "ASIAADMIN1", 2, "")
+	var out [][]byte
+	add := func(id string, min int, r rec) { out = append(out, r.json(id, min)) }
+	add("e01", 1, rec{"userIdentity": seed, "eventSource": "sts.amazonaws.com", "eventName": "GetCallerIdentity"})
+	add("e02", 2, rec{"userIdentity": seed, "eventSource": "sts.amazonaws.com", "eventName": "AssumeRole",
+		"requestParameters": map[string]any{"roleArn": "arn:aws:iam::" + acctA + ":role/Admin", "roleSessionName": "alice"}, "responseElements": creds("ASIAADMIN1")})
+	add("e03", 3, rec{"userIdentity": admin, "eventSource": "iam.amazonaws.com", "eventName": "CreateUser", "readOnly": false,
+		"requestParameters": map[string]any{"userName": "backdoor"}, "responseElements": map[string]any{"user": map[string]any{"userName": "backdoor", "arn": "arn:aws:iam::" + acctA + ":user/backdoor"}}})
+	add("e04", 4, rec{"userIdentity": admin, "eventSource": "iam.amazonaws.com", "eventName": "CreateAccessKey", "readOnly": false,
+		"requestParameters": map[string]any{"userName": "backdoor"}, "responseElements": map[string]any{"accessKey": map[string]any{"accessKeyId": "AKIABACKDOOR", "userName": "backdoor", "status": "Active"}}})
+	add("e05", 5, rec{"userIdentity": admin, "eventSource": "iam.amazonaws.com", "eventName": "CreateLoginProfile", "readOnly": false,
+		"requestParameters": map[string]any{"userName": "backdoor", "passwordResetRequired": false}})
+	add("e06", 6, rec{"userIdentity": admin, "eventSource": "sts.amazonaws.com", "eventName": "AssumeRole", "sharedEventID": "shared-1",
+		"requestParameters": map[string]any{"roleArn": "arn:aws:iam::" + acctB + ":role/Cross", "roleSessionName": "hop"}, "responseElements": creds("ASIACROSS"),
+		"resources": []any{map[string]any{"accountId": acctB, "type": "AWS::IAM::Role", "ARN": "arn:aws:iam::" + acctB + ":role/Cross"}}})
+	add("e06b", 6, rec{"userIdentity": map[string]any{"type": "AWSAccount", "principalId": "AROAADMIN:alice", "accountId": acctA},
+		"eventSource": "sts.amazonaws.com", "eventName": "AssumeRole", "sharedEventID": "shared-1", "recipientAccountId": acctB,
+		"requestParameters": map[string]any{"roleArn": "arn:aws:iam::" + acctB + ":role/Cross", "roleSessionName": "hop"}, "responseElements": creds("ASIACROSS")})
+	add("e07", 7, rec{"userIdentity": roleID(acctB, "Cross", "hop", "ASIACROSS", 6, ""), "recipientAccountId": acctB, "eventSource": "s3.amazonaws.com", "eventName": "ListBuckets"})
+	add("e08", 8, rec{"userIdentity": iamUserID("backdoor", "AKIABACKDOOR"), "sourceIPAddress": "198.51.100.77", "eventSource": "ec2.amazonaws.com", "eventName": "RunInstances", "readOnly": false,
+		"awsRegion": "ap-south-1", "responseElements": map[string]any{"instancesSet": map[string]any{"items": []any{map[string]any{"instanceId": "i-0123"}, map[string]any{"instanceId": "i-0456"}}}}})
+	// a sign-in by the backdoor user before the attacker set its password is
+	// not the attacker's
+	add("e00", 0, rec{"userIdentity": map[string]any{"type": "IAMUser", "principalId": "AIDABACKDOOR", "arn": "arn:aws:iam::" + acctA + ":user/backdoor", "accountId": acctA, "userName": "backdoor"},
+		"eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin", "eventType": "AwsConsoleSignIn", "responseElements": map[string]any{"ConsoleLogin": "Success"}, "sourceIPAddress": "192.0.2.1"})
+	add("e09", 9, rec{"userIdentity": map[string]any{"type": "IAMUser", "principalId": "AIDABACKDOOR", "arn": "arn:aws:iam::" + acctA + ":user/backdoor", "accountId": acctA, "userName": "backdoor"},
+		"eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin", "eventType": "AwsConsoleSignIn", "responseElements": map[string]any{"ConsoleLogin": "Success"}, "sourceIPAddress": "198.51.100.77"})
+	console := iamUserID("backdoor", "ASIACONSOLE")
+	console["sessionContext"] = map[string]any{"attributes": map[string]any{"creationDate": at(9), "mfaAuthenticated": "false"}}
+	add("e10", 10, rec{"userIdentity": console, "sourceIPAddress": "198.51.100.77", "eventSource": "iam.amazonaws.com", "eventName": "AttachUserPolicy", "readOnly": false,
+		"requestParameters": map[string]any{"userName": "backdoor", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}})
+	add("e11", 11, rec{"userIdentity": seed, "eventSource": "sts.amazonaws.com", "eventName": "GetSessionToken", "responseElements": creds("ASIASESS")})
+	sess := iamUserID("alice", "ASIASESS")
+	add("e12", 12, rec{"userIdentity": sess, "eventSource": "s3.amazonaws.com", "eventName": "ListBuckets"})
+	add("e13", 13, rec{"userIdentity": seed, "eventSource": "sts.amazonaws.com", "eventName": "GetFederationToken",
+		"requestParameters": map[string]any{"name": "fed"}, "responseElements": creds("ASIAFED")})
+	fed := map[string]any{"type": "FederatedUser", "principalId": acctA + ":fed", "arn": "arn:aws:sts::" + acctA + ":federated-user/fed", "accountId": acctA, "accessKeyId": "ASIAFED",
+		"sessionContext": map[string]any{"attributes": map[string]any{"creationDate": at(13)}}}
+	add("e14", 14, rec{"userIdentity": fed, "eventSource": "signin.amazonaws.com", "eventName": "GetSigninToken"})
+	fedConsole := map[string]any{"type": "FederatedUser", "principalId": acctA + ":fed", "arn": "arn:aws:sts::" + acctA + ":federated-user/fed", "accountId": acctA, "accessKeyId": "ASIAFEDCONSOLE",
+		"sessionContext": map[string]any{"attributes": map[string]any{"creationDate": at(13)}}}
+	add("e15", 15, rec{"userIdentity": fedConsole, "eventSource": "ec2.amazonaws.com", "eventName": "DescribeInstances"})
+	add("e16", 16, rec{"userIdentity": admin, "eventSource": "sts.amazonaws.com", "eventName": "AssumeRole",
+		"requestParameters": map[string]any{"roleArn": "arn:aws:iam::" + acctA + ":role/Ops", "roleSessionName": "x", "sourceIdentity": "si-evil"}, "responseElements": creds("ASIASI1")})
+	add("e17", 17, rec{"userIdentity": roleID(acctA, "Ops", "x", "ASIASI1", 16, "si-evil"), "eventSource": "sts.amazonaws.com", "eventName": "AssumeRole",
+		"requestParameters": map[string]any{"roleArn": "arn:aws:iam::" + acctA + ":role/Deep", "roleSessionName": "y"}, "responseElements": creds("ASIASI2")})
+	add("e18", 18, rec{"userIdentity": roleID(acctA, "Elsewhere", "z", "ASIASI3", 18, "si-evil"), "eventSource": "s3.amazonaws.com", "eventName": "ListBuckets"})
+	add("e19", 19, rec{"userIdentity": admin, "eventSource": "s3.amazonaws.com", "eventName": "GetObject", "eventCategory": "Data",
+		"requestParameters": map[string]any{"bucketName": "data", "key": "a.txt"}, "additionalEventData": map[string]any{"bytesTransferredOut": 100}})
+	add("e20", 20, rec{"userIdentity": admin, "eventSource": "s3.amazonaws.com", "eventName": "GetObject", "eventCategory": "Data",
+		"requestParameters": map[string]any{"bucketName": "data", "key": "b.txt"}, "additionalEventData": map[string]any{"bytesTransferredOut": 200.0}})
+	// from another place: SAML federation and Identity Center
+	add("e21", 21, rec{"userIdentity": map[string]any{"type": "SAMLUser", "principalId": "okta:jdoe", "userName": "jdoe", "identityProvider": "arn:aws:iam::" + acctA + ":saml-provider/Okta"},
+		"sourceIPAddress": "198.51.100.9", "eventSource": "sts.amazonaws.com", "eventName": "AssumeRoleWithSAML", "responseElements": creds("ASIASAML")})
+	add("e22", 22, rec{"userIdentity": roleID(acctA, "SamlRole", "jdoe", "ASIASAML", 21, ""), "sourceIPAddress": "198.51.100.9", "eventSource": "s3.amazonaws.com", "eventName": "ListBuckets"})
+	add("e23", 23, rec{"userIdentity": map[string]any{"type": "Unknown", "principalId": "jdoe-id", "accountId": acctA, "userName": "jdoe"},
+		"sourceIPAddress": "198.51.100.9", "eventSource": "sso.amazonaws.com", "eventName": "GetRoleCredentials",
+		"requestParameters": map[string]any{"roleName": "AdministratorAccess", "accountId": acctB}})
+	add("e24", 24, rec{"userIdentity": roleID(acctB, "AWSReservedSSO_AdministratorAccess_abc123", "jdoe", "ASIASSO", 23, ""), "recipientAccountId": acctB, "sourceIPAddress": "198.51.100.9", "eventSource": "iam.amazonaws.com", "eventName": "ListUsers"})
+	// stolen instance credentials, used from the attacker's address
+	inst := roleID(acctA, "WebRole", "i-0abc", "ASIAINST", 0, "")
+	add("e25", 25, rec{"userIdentity": inst, "sourceIPAddress": "198.51.100.9", "eventSource": "s3.amazonaws.com", "eventName": "ListBuckets"})
+	// benign: bob assumes the same Admin role; his session is not in scope
+	add("e30", 30, rec{"userIdentity": iamUserID("bob", "AKIABOB"), "sourceIPAddress": "10.0.0.8", "eventSource": "sts.amazonaws.com", "eventName": "AssumeRole",
+		"requestParameters": map[string]any{"roleArn": "arn:aws:iam::" + acctA + ":role/Admin", "roleSessionName": "bob"}, "responseElements": creds("ASIABENIGN")})
+	add("e31", 31, rec{"userIdentity": roleID(acctA, "Admin", "bob", "ASIABENIGN", 30, ""), "sourceIPAddress": "10.0.0.8", "eventSource": "iam.amazonaws.com", "eventName": "CreateRole", "readOnly": false})
+	// a failed AssumeRole hands out nothing
+	add("e32", 32, rec{"userIdentity": admin, "eventSource": "sts.amazonaws.com", "eventName": "AssumeRole", "errorCode": "AccessDenied",
+		"requestParameters": map[string]any{"roleArn": "arn:aws:iam::" + acctA + ":role/Locked"}})
+	return out
+}
+
+func caseWith(t testing.TB, records [][]byte) *store.Store {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "harrier.duckdb"), store.Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if err := st.LoadRecords(ctx, "evidence/scenario.jsonl", records, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func keysOf(r *Report) []string {
+	out := append([]string{}, r.AccessKeyIDs...)
+	sort.Strings(out)
+	return out
+}
+
+func edgeSet(r *Report) map[string]string {
+	out := map[string]string{}
+	for _, e := range r.Edges {
+		out[e.To] = e.How + " from " + e.From + " @" + e.EventID
+	}
+	return out
+}
+
+func TestScopeFollowsEveryEdge(t *testing.T) {
+	st := caseWith(t, scenario())
+	r, err := Run(context.Background(), st, Options{Seeds: []Seed{{Kind: "key", Value: "AKIASEED"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"AKIABACKDOOR", "AKIASEED", "ASIAADMIN1", "ASIACONSOLE", "ASIACROSS", "ASIAFED", "ASIAFEDCONSOLE", "ASIASESS", "ASIASI1", "ASIASI2", "ASIASI3"}
+	if got := keysOf(r); !reflect.DeepEqual(got, want) {
+		t.Errorf("keys %v\nwant %v", got, want)
+	}
+	edges := edgeSet(r)
+	for to, how := range map[string]string{
+		"ASIAADMIN1":                  "AssumeRole from AKIASEED @e02",
+		"user:" + acctA + "/backdoor": "CreateUser from ASIAADMIN1 @e03",
+		"AKIABACKDOOR":                "CreateAccessKey from ASIAADMIN1 @e04",
+		"ASIACROSS":                   "AssumeRole from ASIAADMIN1 @e06",
+		"ASIACONSOLE":                 "ConsoleLogin from user:" + acctA + "/backdoor @e09",
+		"ASIASESS":                    "GetSessionToken from AKIASEED @e11",
+		"ASIAFED":                     "GetFederationToken from AKIASEED @e13",
+		"ASIAFEDCONSOLE":              "GetSigninToken from ASIAFED @e14",
+		"ASIASI1":                     "AssumeRole from ASIAADMIN1 @e16",
+		"ASIASI2":                     "AssumeRole from ASIASI1 @e17",
+		"ASIASI3":                     "sourceIdentity from sourceIdentity:si-evil @e18",
+	} {
+		if edges[to] != how {
+			t.Errorf("edge to %s: %q, want %q", to, edges[to], how)
+		}
+	}
+	// the benign session of the same role, the SAML and SSO sessions from
+	// elsewhere, and the early sign-in stay out
+	for _, k := range []string{"ASIABENIGN", "AKIABOB", "ASIASAML", "ASIASSO", "ASIAINST"} {
+		for _, got := range r.AccessKeyIDs {
+			if got == k {
+				t.Errorf("%s is in scope", k)
+			}
+		}
+	}
+	ids := map[string]bool{}
+	for _, id := range r.EventIDs {
+		ids[id] = true
+	}
+	if !ids["e06b"] || !ids["e09"] || ids["e00"] {
+		t.Errorf("events outside the keys: %v (want the cross-account copy e06b and the sign-in e09, not e00)", r.EventIDs)
+	}
+	// e01-e20 and e06b, and e32 (failed, but made with a scoped key)
+	if r.EventCount != 22 {
+		t.Errorf("event count %d", r.EventCount)
+	}
+	kinds := map[string]string{}
+	for _, res := range r.ResourcesChanged {
+		kinds[res.Kind] += res.Name + ";"
+	}
+	for kind, name := range map[string]string{"user": "user/backdoor;", "access-key": "AKIABACKDOOR (user/backdoor);", "login-profile": "user/backdoor;", "instance": "i-0123, i-0456;", "policy": ""} {
+		got, ok := kinds[kind]
+		if !ok || (name != "" && got != name) {
+			t.Errorf("resources_changed %s = %q (ok %v), want %q; all: %v", kind, got, ok, name, kinds)
+		}
+	}
+	if len(r.DataAccess) != 1 || r.DataAccess[0].Container != "data" || r.DataAccess[0].Objects != 2 || r.DataAccess[0].Bytes != 300 {
+		t.Errorf("data access %+v", r.DataAccess)
+	}
+	accts := map[string]int64{}
+	for _, a := range r.Accounts {
+		accts[a.Value] = a.Events
+	}
+	if accts[acctB] != 2 {
+		t.Errorf("accounts %v: the cross-account hop's events in %s", r.Accounts, acctB)
+	}
+	if r.WriteEventCount != 5 {
+		t.Errorf("write events %d: %+v", r.WriteEventCount, r.WriteEvents)
+	}
+}
+
+func TestScopeFromIPAndPrincipal(t *testing.T) {
+	st := caseWith(t, scenario())
+	r, err := Run(context.Background(), st, Options{Seeds: []Seed{{Kind: "ip", Value: "198.51.100.9"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := keysOf(r), []string{"ASIAINST", "ASIASAML", "ASIASSO"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("keys from the IP %v, want %v", got, want)
+	}
+	edges := edgeSet(r)
+	if !strings.HasPrefix(edges["ASIASAML"], "AssumeRoleWithSAML from ") || !strings.HasSuffix(edges["ASIASAML"], "@e21") {
+		t.Errorf("SAML edge %q", edges["ASIASAML"])
+	}
+	if !strings.HasPrefix(edges["ASIASSO"], "GetRoleCredentials") || !strings.HasSuffix(edges["ASIASSO"], "@e23") {
+		t.Errorf("Identity Center edge %q", edges["ASIASSO"])
+	}
+	var note string
+	for _, c := range r.Credentials {
+		if c.AccessKeyID == "ASIAINST" {
+			note = c.Note
+		}
+	}
+	if !strings.Contains(note, "EC2 instance credentials used from outside AWS: 198.51.100.9") {
+		t.Errorf("instance credentials note %q", note)
+	}
+	// a principal: alice's own key and what follows from it
+	r, err = Run(context.Background(), st, Options{Seeds: []Seed{{Kind: "principal", Value: "arn:aws:iam::" + acctA + ":user/alice"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.AccessKeyIDs) < 10 {
+		t.Errorf("principal seed found %v", r.AccessKeyIDs)
+	}
+}
+
+func TestScopeWindow(t *testing.T) {
+	st := caseWith(t, scenario())
+	// from 10:03 on, the AssumeRole at 10:02 is outside: the Admin session
+	// and all that came from it are not followed
+	r, err := Run(context.Background(), st, Options{Seeds: []Seed{{Kind: "key", Value: "AKIASEED"}}, Since: t0.Add(3 * time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := keysOf(r), []string{"AKIASEED", "ASIAFED", "ASIAFEDCONSOLE", "ASIASESS"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("keys %v, want %v", got, want)
+	}
+	if r.FirstSeen != at(11) {
+		t.Errorf("first seen %s", r.FirstSeen)
+	}
+	r, err = Run(context.Background(), st, Options{Seeds: []Seed{{Kind: "key", Value: "AKIASEED"}}, Until: t0.Add(5 * time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := keysOf(r), []string{"AKIABACKDOOR", "AKIASEED", "ASIAADMIN1"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("keys until 10:05 %v, want %v", got, want)
+	}
+	if _, err := Run(context.Background(), st, Options{Seeds: []Seed{{Kind: "ip", Value: "192.0.2.250"}}}); err != ErrNoSeed {
+		t.Errorf("unknown IP: %v", err)
+	}
+}
+
+func TestScopeJSONShape(t *testing.T) {
+	st := caseWith(t, scenario())
+	r, err := Run(context.Background(), st, Options{Seeds: []Seed{{Kind: "key", Value: "AKIASEED"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(r)
+	var m map[string]any
+	json.Unmarshal(b, &m)
+	for _, k := range []string{"seed", "access_key_ids", "principals", "source_ips", "accounts", "regions", "user_agents", "edges",
+		"write_events", "resources_changed", "data_access", "first_seen", "last_seen", "event_count"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("no %q key", k)
+		}
+	}
+	edge := m["edges"].([]any)[0].(map[string]any)
+	for _, k := range []string{"from", "to", "how", "event_id", "time"} {
+		if _, ok := edge[k]; !ok {
+			t.Errorf("edge has no %q: %v", k, edge)
+		}
+	}
+	if s := fmt.Sprint(m["seed"]); !strings.Contains(s, "AKIASEED") {
+		t.Errorf("seed %s", s)
+	}
+}

@@ -1,0 +1,282 @@
+package scope
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// consoleSlack is how far a console session's creation time may sit from
+// its sign-in event and still be that sign-in's session.
+const consoleSlack = 60 * time.Second
+
+// step follows one round of edges from the credentials, users and events
+// added since the last round. It reports whether the scope grew.
+func (t *tracer) step(ctx context.Context) (bool, error) {
+	before := len(t.keys) + len(t.users) + len(t.extra) + len(t.idents)
+	pending := t.pending
+	t.pending = nil
+	var extras []string
+	for id := range t.extra {
+		if !t.seenEv[id] {
+			extras = append(extras, id)
+		}
+	}
+	if len(pending) > 0 || len(extras) > 0 {
+		if err := t.followCalls(ctx, pending, extras); err != nil {
+			return false, err
+		}
+	}
+	if err := t.followSourceIdentities(ctx); err != nil {
+		return false, err
+	}
+	for _, u := range t.users {
+		if u.done {
+			continue
+		}
+		u.done = true
+		if err := t.followConsole(ctx, u); err != nil {
+			return false, err
+		}
+	}
+	return len(t.keys)+len(t.users)+len(t.extra)+len(t.idents) > before || len(t.pending) > 0, nil
+}
+
+type call struct {
+	id, name, source, account, shared, arn, userName, key string
+	at                                                    time.Time
+	newTemp, newKey, newUser, reqUser, srcIdent           string
+	roleName, roleAccount                                 string
+}
+
+// followCalls finds the credential-handing calls made with the given keys
+// (or that are the given events) and follows each.
+func (t *tracer) followCalls(ctx context.Context, keys, events []string) error {
+	rows, err := t.query(ctx, `SELECT coalesce(event_id, ''), event_time, event_name, coalesce(event_source, ''),
+  coalesce(recipient_account_id, identity_account_id, ''), coalesce(shared_event_id, ''), coalesce(identity_arn, ''),
+  coalesce(user_name, ''), coalesce(access_key_id, ''),
+  coalesce(response_elements->>'$.credentials.accessKeyId', ''),
+  coalesce(response_elements->>'$.accessKey.accessKeyId', ''),
+  coalesce(response_elements->>'$.user.userName', ''),
+  coalesce(request_parameters->>'$.userName', ''),
+  coalesce(request_parameters->>'$.sourceIdentity', ''),
+  coalesce(request_parameters->>'$.roleName', ''),
+  coalesce(request_parameters->>'$.accountId', '')
+FROM events
+WHERE error_code IS NULL AND event_name IN (`+placeholders(len(edgeCalls))+`)
+  AND (access_key_id IN (SELECT unnest(?::VARCHAR[])) OR event_id IN (SELECT unnest(?::VARCHAR[])))
+  AND `+t.window+`
+ORDER BY event_time, event_id`, append(anys(edgeCalls), keys, events)...)
+	if err != nil {
+		return fmt.Errorf("follow calls: %w", err)
+	}
+	var calls []call
+	for rows.Next() {
+		var c call
+		var at sql.NullTime
+		if err := rows.Scan(&c.id, &at, &c.name, &c.source, &c.account, &c.shared, &c.arn, &c.userName, &c.key,
+			&c.newTemp, &c.newKey, &c.newUser, &c.reqUser, &c.srcIdent, &c.roleName, &c.roleAccount); err != nil {
+			rows.Close()
+			return err
+		}
+		c.at = at.Time
+		calls = append(calls, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, id := range events {
+		t.seenEv[id] = true
+	}
+	for _, c := range calls {
+		if c.id != "" && t.seenEv["call:"+c.id] {
+			continue
+		}
+		t.seenEv["call:"+c.id] = true
+		from := c.key
+		if from == "" {
+			from = c.arn
+		}
+		if from == "" {
+			from = "seed"
+		}
+		edge := func(to, how string) *Edge {
+			return &Edge{From: from, To: to, How: how, EventID: c.id, Time: timeText(c.at), Account: c.account}
+		}
+		switch c.name {
+		case "AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity", "GetSessionToken", "GetFederationToken":
+			t.addKey(c.newTemp, edge(c.newTemp, c.name))
+			if c.srcIdent != "" {
+				t.idents[c.srcIdent] = true
+			}
+			if c.shared != "" {
+				// the other account's copy of a cross-account call
+				if err := t.addExtra(ctx, `shared_event_id = ?`, c.shared); err != nil {
+					return err
+				}
+			}
+		case "CreateAccessKey":
+			t.addKey(c.newKey, edge(c.newKey, c.name))
+		case "CreateUser":
+			name := c.newUser
+			if name == "" {
+				name = c.reqUser
+			}
+			t.addUser(c.account, name, c.at, edge(userNode(c.account, name), c.name))
+		case "CreateLoginProfile", "UpdateLoginProfile":
+			name := c.reqUser
+			if name == "" {
+				name = c.userName // changing one's own password
+			}
+			t.addUser(c.account, name, c.at, edge(userNode(c.account, name), c.name))
+		case "GetSigninToken":
+			// a console session for the same identity, opened after it
+			if err := t.followSessions(ctx, `identity_arn = ?`, []any{c.arn}, c.at, c.key, edge, "GetSigninToken", false); err != nil {
+				return err
+			}
+		case "GetRoleCredentials":
+			// IAM Identity Center: the role session that the portal user's
+			// credentials open in the account asked for
+			if c.roleName == "" || c.roleAccount == "" || c.userName == "" {
+				continue
+			}
+			like := "arn:aws:sts::" + c.roleAccount + ":assumed-role/AWSReservedSSO\\_" + likeEscape(c.roleName) + "\\_%/" + likeEscape(c.userName)
+			if err := t.followSessions(ctx, `identity_arn LIKE ? ESCAPE '\'`, []any{like}, c.at, "", edge, "GetRoleCredentials", true); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// followSessions adds the temporary keys of sessions matching cond that were
+// created at (or just after) at: the sessions a console sign-in or a
+// federation call opened.
+//
+// created says whether the session must have been created at that moment
+// (a sign-in opens a new session); a federation console session keeps the
+// creation time of the credentials it came from, so it is matched by
+// identity and time only.
+func (t *tracer) followSessions(ctx context.Context, cond string, args []any, at time.Time, except string, edge func(to, how string) *Edge, how string, created bool) error {
+	if at.IsZero() {
+		return nil
+	}
+	when := "event_time >= ?"
+	args = append(args, except, at.Add(-consoleSlack))
+	if created {
+		when += " AND session_created BETWEEN ? AND ?"
+		args = append(args, at.Add(-consoleSlack), at.Add(consoleSlack))
+	}
+	rows, err := t.query(ctx, `SELECT access_key_id FROM events
+WHERE `+cond+` AND access_key_id IS NOT NULL AND access_key_id <> ?
+  AND `+when+`
+  AND `+t.window+`
+GROUP BY access_key_id ORDER BY min(event_time), access_key_id`, args...)
+	if err != nil {
+		return fmt.Errorf("follow sessions: %w", err)
+	}
+	var keys []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			rows.Close()
+			return err
+		}
+		keys = append(keys, k)
+	}
+	rows.Close()
+	for _, k := range keys {
+		t.addKey(k, edge(k, how))
+	}
+	return rows.Err()
+}
+
+// followSourceIdentities adds sessions carrying a sourceIdentity that a
+// scoped credential set: AWS keeps it through every role chained after.
+func (t *tracer) followSourceIdentities(ctx context.Context) error {
+	if len(t.idents) == 0 {
+		return nil
+	}
+	var ids []string
+	for s := range t.idents {
+		ids = append(ids, s)
+	}
+	rows, err := t.query(ctx, `SELECT access_key_id, source_identity, min(event_time), min(event_id) FROM events
+WHERE source_identity IN (SELECT unnest(?::VARCHAR[])) AND access_key_id IS NOT NULL AND `+t.window+`
+GROUP BY access_key_id, source_identity ORDER BY 3, 1`, ids)
+	if err != nil {
+		return fmt.Errorf("follow source identities: %w", err)
+	}
+	type hit struct {
+		key, ident, id string
+		at             time.Time
+	}
+	var hits []hit
+	for rows.Next() {
+		var h hit
+		var at sql.NullTime
+		if err := rows.Scan(&h.key, &h.ident, &at, &h.id); err != nil {
+			rows.Close()
+			return err
+		}
+		h.at = at.Time
+		hits = append(hits, h)
+	}
+	rows.Close()
+	for _, h := range hits {
+		t.addKey(h.key, &Edge{From: "sourceIdentity:" + h.ident, To: h.key, How: "sourceIdentity", EventID: h.id, Time: timeText(h.at)})
+	}
+	return rows.Err()
+}
+
+// followConsole adds a controlled user's successful console sign-ins since
+// it came under control, and the console sessions they opened.
+func (t *tracer) followConsole(ctx context.Context, u *user) error {
+	since := u.since
+	rows, err := t.query(ctx, `SELECT event_id, event_time FROM events
+WHERE event_name = 'ConsoleLogin' AND user_name = ? AND coalesce(identity_account_id, recipient_account_id) = ?
+  AND event_time >= ? AND coalesce(response_elements->>'$.ConsoleLogin', '') = 'Success' AND error_code IS NULL
+  AND event_id IS NOT NULL AND `+t.window+`
+ORDER BY event_time, event_id`, u.name, u.account, since)
+	if err != nil {
+		return fmt.Errorf("follow console: %w", err)
+	}
+	type login struct {
+		id string
+		at time.Time
+	}
+	var logins []login
+	for rows.Next() {
+		var l login
+		if err := rows.Scan(&l.id, &l.at); err != nil {
+			rows.Close()
+			return err
+		}
+		logins = append(logins, l)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	node := userNode(u.account, u.name)
+	for _, l := range logins {
+		t.extra[l.id] = true
+		t.seenEv[l.id] = true
+		l := l
+		edge := func(to, how string) *Edge {
+			return &Edge{From: node, To: to, How: how, EventID: l.id, Time: timeText(l.at), Account: u.account}
+		}
+		if err := t.followSessions(ctx, `user_name = ? AND coalesce(identity_account_id, recipient_account_id) = ? AND access_key_id LIKE 'ASIA%'`,
+			[]any{u.name, u.account}, l.at, "", edge, "ConsoleLogin", true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
