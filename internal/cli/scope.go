@@ -174,6 +174,7 @@ func writeScope(w io.Writer, r *scope.Report, n int) {
 			fmt.Fprintf(w, "  ! %s: %s\n", safe(c.AccessKeyID), safe(c.Note))
 		}
 	}
+	fmt.Fprintf(w, "\nPrincipals  %s\n", safe(listText(r.Principals, n)))
 	var userEdges []scope.Edge
 	for _, e := range r.Edges {
 		if strings.HasPrefix(e.To, "user:") {
@@ -213,6 +214,19 @@ func writeScope(w io.Writer, r *scope.Report, n int) {
 		}
 		fmt.Fprintf(w, "  %7s  %s:%s%s\n", num(int(a.Events)), safe(strings.TrimSuffix(a.EventSource, ".amazonaws.com")), safe(a.EventName), errs)
 	}
+	fmt.Fprintf(w, "\nWrite calls (%s, oldest first; failed ones included)\n", num(int(r.WriteEventCount)))
+	for i, we := range r.WriteEvents {
+		if i == n {
+			fmt.Fprintf(w, "  … %s more (--format json, or timeline --scope)\n", num(int(r.WriteEventCount)-n))
+			break
+		}
+		outcome := "OK"
+		if we.ErrorCode != "" {
+			outcome = we.ErrorCode
+		}
+		fmt.Fprintf(w, "  %s  %s:%s  %s  %s  %s\n", we.Time, safe(strings.TrimSuffix(we.EventSource, ".amazonaws.com")), safe(we.EventName),
+			clipMiddle(safe(we.Resource), 60), safe(we.AccessKeyID), safe(outcome))
+	}
 	fmt.Fprintf(w, "\nResources created or changed (persistence inventory)\n")
 	if len(r.ResourcesChanged) == 0 {
 		fmt.Fprintln(w, "  none")
@@ -223,7 +237,7 @@ func writeScope(w io.Writer, r *scope.Report, n int) {
 			fmt.Fprintf(tw, "  … %d more (--format json lists them all)\n", len(r.ResourcesChanged)-i)
 			break
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", res.Time, res.Kind, safe(res.Action), clipMiddle(safe(res.Name), 80), safe(res.Account+" "+res.Region))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", res.Time, res.Kind, safe(res.Action), clipMiddle(safe(res.Name), 60), safe(res.Account+" "+res.Region), clip(safe(res.Detail), 80))
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\nData touched\n")

@@ -83,6 +83,7 @@ func TestScopeCommand(t *testing.T) {
 		{[]string{"scope", "--case", caseDir, "--ip", "nope"}, ExitUsage, "not an IP"},
 		{[]string{"scope", "--case", caseDir, "--key", "A", "--graph", "x.png"}, ExitUsage, ".svg or a .dot"},
 		{[]string{"scope", "--case", caseDir, "--ip", "192.0.2.99"}, ExitError, "matches no event"},
+		{[]string{"scope", "--case", caseDir, "--key", "AKIANOPE"}, ExitError, "matches no event"},
 		{[]string{"timeline", "--case", caseDir, "--scope", "token:x"}, ExitUsage, "key, principal or ip"},
 	} {
 		out, errOut, code := harrier(t, tc.args...)

@@ -106,6 +106,11 @@ type Resource struct {
 	Account   string `json:"account"`
 	Region    string `json:"region"`
 	Principal string `json:"principal"`
+	// Detail is what was granted or changed, from the request: the policy
+	// attached, the accounts a snapshot or image was shared with, a trust
+	// or bucket policy, security group rules (JSON text, at most 1,000
+	// characters).
+	Detail string `json:"detail"`
 }
 
 // DataAccess is data read in scope: S3 objects per bucket, secrets,
@@ -140,7 +145,7 @@ var persistence = []struct{ prefix, kind string }{
 	{"CreateImage", "image"}, {"ModifyImageAttribute", "image"},
 	{"CreateBucket", "bucket"}, {"PutBucketPolicy", "bucket"}, {"PutBucketAcl", "bucket"}, {"DeleteBucketPublicAccessBlock", "bucket"},
 	{"PutBucketPublicAccessBlock", "bucket"}, {"PutBucketReplication", "bucket"}, {"PutBucketLifecycle", "bucket"}, {"PutBucketVersioning", "bucket"},
-	{"CreateFunction", "function"}, {"UpdateFunctionCode", "function"}, {"UpdateFunctionConfiguration", "function"}, {"AddPermission", "function"}, {"CreateFunctionUrlConfig", "function"},
+	{"CreateFunction", "function"}, {"UpdateFunctionCode", "function"}, {"UpdateFunctionConfiguration", "function"}, {"AddPermission20", "function"}, {"CreateFunctionUrlConfig", "function"},
 	{"StopLogging", "trail"}, {"DeleteTrail", "trail"}, {"UpdateTrail", "trail"}, {"PutEventSelectors", "trail"}, {"CreateTrail", "trail"},
 	{"DeleteDetector", "guardduty"}, {"UpdateDetector", "guardduty"}, {"DeleteFlowLogs", "flow-logs"},
 	{"StopConfigurationRecorder", "config"}, {"DeleteConfigurationRecorder", "config"},
@@ -201,6 +206,7 @@ WHERE (access_key_id IN (SELECT unnest(?::VARCHAR[])) OR event_id IN (SELECT unn
 	}
 	// credentials
 	byKey := map[string]*Credential{}
+	instances := map[string]bool{}
 	err = t.each(ctx, `SELECT e.access_key_id, mode(`+principal+`), min(e.event_time), max(e.event_time), count(*), count(e.error_code),
   list(DISTINCT e.source_ip) FILTER (WHERE e.source_ip IS NOT NULL),
   bool_or(e.principal_id LIKE '%:i-%' AND e.identity_type = 'AssumedRole')`+from+`WHERE e.access_key_id IS NOT NULL GROUP BY 1`, func(rows *sql.Rows) error {
@@ -213,21 +219,18 @@ WHERE (access_key_id IN (SELECT unnest(?::VARCHAR[])) OR event_id IN (SELECT unn
 		}
 		c.FirstSeen, c.LastSeen, c.SourceIPs = timeText(f.Time), timeText(l.Time), strs(ips)
 		if instance.Bool {
-			var outside []string
-			for _, ip := range c.SourceIPs {
-				if _, public, ok := analytics.Network(ip); ok && public {
-					outside = append(outside, ip)
-				}
-			}
-			if len(outside) > 0 {
-				c.Note = "EC2 instance credentials used from outside AWS: " + strings.Join(outside, ", ")
-			}
+			instances[c.AccessKeyID] = true
 		}
 		byKey[c.AccessKeyID] = &c
 		return nil
 	})
 	if err != nil {
 		return nil, err
+	}
+	for k := range instances {
+		if err := t.instanceNote(ctx, byKey[k], keys); err != nil {
+			return nil, err
+		}
 	}
 	order := make([]string, 0, len(t.keys))
 	for k := range t.keys {
@@ -319,12 +322,16 @@ func (t *tracer) writes(ctx context.Context, r *Report, from, principal string) 
     e.request_parameters->>'$.bucketName', e.request_parameters->>'$.groupName', e.request_parameters->>'$.userName',
     e.request_parameters->>'$.policyArn', e.request_parameters->>'$.name', ''), coalesce(e.error_code, ''),
   coalesce(e.response_elements->>'$.accessKey.accessKeyId', ''),
-  coalesce(array_to_string(json_extract_string(e.response_elements, '$.instancesSet.items[*].instanceId'), ', '), '')`+from+`
+  coalesce(array_to_string(json_extract_string(e.response_elements, '$.instancesSet.items[*].instanceId'), ', '), ''),
+  left(coalesce(e.request_parameters->>'$.policyArn', e.request_parameters->>'$.createVolumePermission', e.request_parameters->>'$.launchPermission',
+    e.request_parameters->>'$.policyDocument', e.request_parameters->>'$.ipPermissions', e.request_parameters->>'$.policy',
+    e.request_parameters->>'$.accessControlPolicy', e.request_parameters->>'$.AccessControlPolicy', e.request_parameters->>'$.attributes',
+    e.request_parameters->>'$.instanceType', e.request_parameters->>'$.groupName', ''), 1000)`+from+`
 WHERE e.read_only = false ORDER BY e.event_time NULLS LAST, 2`, func(rows *sql.Rows) error {
 		var w WriteEvent
 		var at sql.NullTime
-		var newKey, instances string
-		if err := rows.Scan(&at, &w.EventID, &w.Account, &w.Region, &w.Principal, &w.AccessKeyID, &w.EventSource, &w.EventName, &w.Resource, &w.ErrorCode, &newKey, &instances); err != nil {
+		var newKey, instances, detail string
+		if err := rows.Scan(&at, &w.EventID, &w.Account, &w.Region, &w.Principal, &w.AccessKeyID, &w.EventSource, &w.EventName, &w.Resource, &w.ErrorCode, &newKey, &instances, &detail); err != nil {
 			return err
 		}
 		w.Time = timeText(at.Time)
@@ -343,7 +350,7 @@ WHERE e.read_only = false ORDER BY e.event_time NULLS LAST, 2`, func(rows *sql.R
 				name = instances
 			}
 			r.ResourcesChanged = append(r.ResourcesChanged, Resource{Kind: kind, Name: name, Action: w.EventName, EventID: w.EventID,
-				Time: w.Time, Account: w.Account, Region: w.Region, Principal: w.Principal})
+				Time: w.Time, Account: w.Account, Region: w.Region, Principal: w.Principal, Detail: detail})
 		}
 		return nil
 	})
@@ -490,4 +497,39 @@ func strs(l []any) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// instanceNote flags EC2 instance credentials used from addresses the
+// instance's own sessions (outside the scope) never used: credentials
+// taken off the instance and used elsewhere. Without such sessions to
+// compare with, it says so rather than guess.
+func (t *tracer) instanceNote(ctx context.Context, c *Credential, scoped []string) error {
+	var pid string
+	if err := t.conn.QueryRowContext(ctx, `SELECT principal_id FROM events WHERE access_key_id = ? AND principal_id LIKE '%:i-%' LIMIT 1`, c.AccessKeyID).Scan(&pid); err != nil {
+		return nil
+	}
+	instance := pid[strings.LastIndex(pid, ":")+1:]
+	var own []any
+	if err := t.conn.QueryRowContext(ctx, `SELECT coalesce(list(DISTINCT source_ip) FILTER (WHERE source_ip IS NOT NULL), []) FROM events
+WHERE principal_id LIKE ? AND access_key_id NOT IN (SELECT unnest(?::VARCHAR[]))`, "%:"+instance, scoped).Scan(&own); err != nil {
+		return err
+	}
+	known := map[string]bool{}
+	for _, ip := range strs(own) {
+		known[ip] = true
+	}
+	var foreign []string
+	for _, ip := range c.SourceIPs {
+		if _, _, ok := analytics.Network(ip); ok && !known[ip] {
+			foreign = append(foreign, ip)
+		}
+	}
+	switch {
+	case len(foreign) == 0:
+	case len(known) == 0:
+		c.Note = fmt.Sprintf("EC2 instance credentials of %s, used from %s; the case has none of the instance's own calls to compare with, so whether that is the instance cannot be told here", instance, strings.Join(foreign, ", "))
+	default:
+		c.Note = fmt.Sprintf("EC2 instance credentials of %s used from %s, where the instance's own sessions never called from (they used %s): not from the instance", instance, strings.Join(foreign, ", "), strings.Join(strs(own), ", "))
+	}
+	return nil
 }

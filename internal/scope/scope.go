@@ -58,9 +58,9 @@ type tracer struct {
 	users   map[string]*user // users the attacker controls, by account/name
 	extra   map[string]bool  // events in scope that no scoped key made
 	edges   []Edge
-	seenEv  map[string]bool // edge events already taken
-	idents  map[string]bool // sourceIdentity values set by scoped credentials
-	portal  map[string]bool // Identity Center role sessions already followed
+	seenEv  map[string]bool      // edge events already taken
+	idents  map[string]*identSet // sourceIdentity values set by scoped credentials
+	portal  map[string]bool      // Identity Center role sessions already followed
 	notes   []string
 	pending []string // keys whose calls are still to be examined
 }
@@ -69,6 +69,13 @@ type cred struct {
 	key   string
 	via   *Edge
 	order int
+}
+
+// identSet is a sourceIdentity a scoped call set: who set it, and when.
+type identSet struct {
+	by, event string
+	at        time.Time
+	done      bool
 }
 
 type user struct {
@@ -92,7 +99,7 @@ func Run(ctx context.Context, st *store.Store, opts Options) (*Report, error) {
 	}
 	defer conn.Close()
 	t := &tracer{conn: conn, opts: opts, keys: map[string]*cred{}, users: map[string]*user{}, extra: map[string]bool{},
-		seenEv: map[string]bool{}, idents: map[string]bool{}, portal: map[string]bool{}}
+		seenEv: map[string]bool{}, idents: map[string]*identSet{}, portal: map[string]bool{}}
 	t.window, t.args = "true", nil
 	if !opts.Since.IsZero() {
 		t.window += " AND event_time >= ?"
@@ -161,7 +168,11 @@ func (t *tracer) addUser(account, name string, since time.Time, via *Edge) bool 
 	if account == "" || name == "" {
 		return false
 	}
-	id := account + "/" + name
+	// IAM user names are unique regardless of case
+	id := account + "/" + strings.ToLower(name)
+	if via != nil {
+		t.edges = append(t.edges, *via)
+	}
 	if u, ok := t.users[id]; ok {
 		if since.Before(u.since) {
 			u.since, u.done = since, false
@@ -169,25 +180,30 @@ func (t *tracer) addUser(account, name string, since time.Time, via *Edge) bool 
 		return false
 	}
 	t.users[id] = &user{account: account, name: name, since: since, via: via}
-	if via != nil {
-		t.edges = append(t.edges, *via)
-	}
 	return true
 }
 
-func userNode(account, name string) string { return "user:" + account + "/" + name }
+func userNode(account, name string) string { return "user:" + account + "/" + strings.ToLower(name) }
 
 // seed turns the seeds into the first credentials.
 func (t *tracer) seed(ctx context.Context) error {
 	for _, s := range t.opts.Seeds {
 		switch s.Kind {
 		case "key":
+			var all int64
+			var first, last sql.NullTime
+			if err := t.conn.QueryRowContext(ctx, `SELECT count(*), min(event_time), max(event_time) FROM events WHERE access_key_id = ?`, s.Value).Scan(&all, &first, &last); err != nil {
+				return err
+			}
+			if all == 0 {
+				return ErrNoSeed
+			}
 			n, err := t.count(ctx, `access_key_id = ?`, s.Value)
 			if err != nil {
 				return err
 			}
 			if n == 0 {
-				t.notes = append(t.notes, fmt.Sprintf("access key %s made no call in the window", s.Value))
+				t.notes = append(t.notes, fmt.Sprintf("access key %s made no call in the window; it was used from %s to %s", s.Value, timeText(first.Time), timeText(last.Time)))
 			}
 			t.addKey(s.Value, nil)
 		case "principal":

@@ -123,6 +123,32 @@ func scenario() [][]byte {
 	// stolen instance credentials, used from the attacker's address
 	inst := roleID(acctA, "WebRole", "i-0abc", "ASIAINST", 0, "")
 	add("e25", 25, rec{"userIdentity": inst, "sourceIPAddress": "198.51.100.9", "eventSource": "s3.amazonaws.com", "eventName": "ListBuckets"})
+	// the instance's own calls, from its own address
+	add("e26", 26, rec{"userIdentity": roleID(acctA, "WebRole", "i-0abc", "ASIAINST0", 0, ""), "sourceIPAddress": "10.0.5.5", "eventSource": "s3.amazonaws.com", "eventName": "ListBuckets"})
+	// a sourceIdentity that names a person: bob's own session carried it
+	// before the attacker set it, so it is not followed
+	add("e27", 27, rec{"userIdentity": roleID(acctA, "Dev", "bob", "ASIABOBSI", 1, "bob@corp"), "sourceIPAddress": "10.0.0.8", "eventSource": "s3.amazonaws.com", "eventName": "GetObject",
+		"requestParameters": map[string]any{"bucketName": "payroll", "key": "p.csv"}})
+	add("e28", 28, rec{"userIdentity": admin, "eventSource": "sts.amazonaws.com", "eventName": "AssumeRole",
+		"requestParameters": map[string]any{"roleArn": "arn:aws:iam::" + acctA + ":role/Dev", "roleSessionName": "bob", "sourceIdentity": "bob@corp"}, "responseElements": creds("ASIASI4")})
+	// a federated console session of the same identity opened later from
+	// other credentials: not the attacker's
+	fedLater := map[string]any{"type": "FederatedUser", "principalId": acctA + ":fed", "arn": "arn:aws:sts::" + acctA + ":federated-user/fed", "accountId": acctA, "accessKeyId": "ASIAFEDLATER",
+		"sessionContext": map[string]any{"attributes": map[string]any{"creationDate": at(40)}}}
+	add("e40", 40, rec{"userIdentity": fedLater, "sourceIPAddress": "10.0.0.3", "eventSource": "ec2.amazonaws.com", "eventName": "DescribeVpcs"})
+	// federation from a CI provider's token, used from the attacker's
+	// address: reached from the IP seed
+	add("e41", 41, rec{"userIdentity": map[string]any{"type": "WebIdentityUser", "principalId": "repo:acme/app:ref:refs/heads/main", "userName": "repo:acme/app:ref:refs/heads/main",
+		"identityProvider": "token.actions.githubusercontent.com"}, "sourceIPAddress": "198.51.100.9", "eventSource": "sts.amazonaws.com", "eventName": "AssumeRoleWithWebIdentity", "responseElements": creds("ASIAWEB")})
+	add("e42", 42, rec{"userIdentity": roleID(acctA, "Deploy", "gh", "ASIAWEB", 41, ""), "sourceIPAddress": "198.51.100.9", "eventSource": "lambda.amazonaws.com", "eventName": "UpdateFunctionCode20150331v2", "readOnly": false})
+	// the attacker sets carol's password (her name in another case) and signs in as her
+	add("e43", 43, rec{"userIdentity": admin, "eventSource": "iam.amazonaws.com", "eventName": "UpdateLoginProfile", "readOnly": false,
+		"requestParameters": map[string]any{"userName": "Carol"}})
+	add("e44", 44, rec{"userIdentity": map[string]any{"type": "IAMUser", "principalId": "AIDACAROL", "arn": "arn:aws:iam::" + acctA + ":user/carol", "accountId": acctA, "userName": "carol"},
+		"eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin", "eventType": "AwsConsoleSignIn", "responseElements": map[string]any{"ConsoleLogin": "Success"}, "sourceIPAddress": "198.51.100.77"})
+	carol := iamUserID("carol", "ASIACAROL")
+	carol["sessionContext"] = map[string]any{"attributes": map[string]any{"creationDate": at(44)}}
+	add("e45", 45, rec{"userIdentity": carol, "sourceIPAddress": "198.51.100.77", "eventSource": "s3.amazonaws.com", "eventName": "ListBuckets"})
 	// benign: bob assumes the same Admin role; his session is not in scope
 	add("e30", 30, rec{"userIdentity": iamUserID("bob", "AKIABOB"), "sourceIPAddress": "10.0.0.8", "eventSource": "sts.amazonaws.com", "eventName": "AssumeRole",
 		"requestParameters": map[string]any{"roleArn": "arn:aws:iam::" + acctA + ":role/Admin", "roleSessionName": "bob"}, "responseElements": creds("ASIABENIGN")})
@@ -153,10 +179,16 @@ func keysOf(r *Report) []string {
 	return out
 }
 
+// edgeSet describes how each node was reached; a node reached twice has
+// both, joined by "; ".
 func edgeSet(r *Report) map[string]string {
 	out := map[string]string{}
 	for _, e := range r.Edges {
-		out[e.To] = e.How + " from " + e.From + " @" + e.EventID
+		d := e.How + " from " + e.From + " @" + e.EventID
+		if out[e.To] != "" {
+			d = out[e.To] + "; " + d
+		}
+		out[e.To] = d
 	}
 	return out
 }
@@ -167,14 +199,14 @@ func TestScopeFollowsEveryEdge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"AKIABACKDOOR", "AKIASEED", "ASIAADMIN1", "ASIACONSOLE", "ASIACROSS", "ASIAFED", "ASIAFEDCONSOLE", "ASIASESS", "ASIASI1", "ASIASI2", "ASIASI3"}
+	want := []string{"AKIABACKDOOR", "AKIASEED", "ASIAADMIN1", "ASIACAROL", "ASIACONSOLE", "ASIACROSS", "ASIAFED", "ASIAFEDCONSOLE", "ASIASESS", "ASIASI1", "ASIASI2", "ASIASI3", "ASIASI4"}
 	if got := keysOf(r); !reflect.DeepEqual(got, want) {
 		t.Errorf("keys %v\nwant %v", got, want)
 	}
 	edges := edgeSet(r)
 	for to, how := range map[string]string{
 		"ASIAADMIN1":                  "AssumeRole from AKIASEED @e02",
-		"user:" + acctA + "/backdoor": "CreateUser from ASIAADMIN1 @e03",
+		"user:" + acctA + "/backdoor": "CreateUser from ASIAADMIN1 @e03; CreateLoginProfile from ASIAADMIN1 @e05",
 		"AKIABACKDOOR":                "CreateAccessKey from ASIAADMIN1 @e04",
 		"ASIACROSS":                   "AssumeRole from ASIAADMIN1 @e06",
 		"ASIACONSOLE":                 "ConsoleLogin from user:" + acctA + "/backdoor @e09",
@@ -183,7 +215,9 @@ func TestScopeFollowsEveryEdge(t *testing.T) {
 		"ASIAFEDCONSOLE":              "GetSigninToken from ASIAFED @e14",
 		"ASIASI1":                     "AssumeRole from ASIAADMIN1 @e16",
 		"ASIASI2":                     "AssumeRole from ASIASI1 @e17",
-		"ASIASI3":                     "sourceIdentity from sourceIdentity:si-evil @e18",
+		"ASIASI3":                     "sourceIdentity si-evil (inferred) from ASIAADMIN1 @e18",
+		"user:" + acctA + "/carol":    "UpdateLoginProfile from ASIAADMIN1 @e43",
+		"ASIACAROL":                   "ConsoleLogin from user:" + acctA + "/carol @e44",
 	} {
 		if edges[to] != how {
 			t.Errorf("edge to %s: %q, want %q", to, edges[to], how)
@@ -191,12 +225,15 @@ func TestScopeFollowsEveryEdge(t *testing.T) {
 	}
 	// the benign session of the same role, the SAML and SSO sessions from
 	// elsewhere, and the early sign-in stay out
-	for _, k := range []string{"ASIABENIGN", "AKIABOB", "ASIASAML", "ASIASSO", "ASIAINST"} {
+	for _, k := range []string{"ASIABENIGN", "AKIABOB", "ASIASAML", "ASIASSO", "ASIAINST", "ASIABOBSI", "ASIAFEDLATER"} {
 		for _, got := range r.AccessKeyIDs {
 			if got == k {
 				t.Errorf("%s is in scope", k)
 			}
 		}
+	}
+	if !strings.Contains(strings.Join(r.Notes, "\n"), `sourceIdentity "bob@corp"`) {
+		t.Errorf("no note on the sourceIdentity not followed: %v", r.Notes)
 	}
 	ids := map[string]bool{}
 	for _, id := range r.EventIDs {
@@ -205,15 +242,15 @@ func TestScopeFollowsEveryEdge(t *testing.T) {
 	if !ids["e06b"] || !ids["e09"] || ids["e00"] {
 		t.Errorf("events outside the keys: %v (want the cross-account copy e06b and the sign-in e09, not e00)", r.EventIDs)
 	}
-	// e01-e20 and e06b, and e32 (failed, but made with a scoped key)
-	if r.EventCount != 22 {
+	// e01-e20 and e06b, e28, e43-e45, and e32 (failed, but made with a scoped key)
+	if r.EventCount != 26 {
 		t.Errorf("event count %d", r.EventCount)
 	}
 	kinds := map[string]string{}
 	for _, res := range r.ResourcesChanged {
 		kinds[res.Kind] += res.Name + ";"
 	}
-	for kind, name := range map[string]string{"user": "user/backdoor;", "access-key": "AKIABACKDOOR (user/backdoor);", "login-profile": "user/backdoor;", "instance": "i-0123, i-0456;", "policy": ""} {
+	for kind, name := range map[string]string{"user": "user/backdoor;", "access-key": "AKIABACKDOOR (user/backdoor);", "login-profile": "user/backdoor;user/Carol;", "instance": "i-0123, i-0456;", "policy": ""} {
 		got, ok := kinds[kind]
 		if !ok || (name != "" && got != name) {
 			t.Errorf("resources_changed %s = %q (ok %v), want %q; all: %v", kind, got, ok, name, kinds)
@@ -229,7 +266,7 @@ func TestScopeFollowsEveryEdge(t *testing.T) {
 	if accts[acctB] != 2 {
 		t.Errorf("accounts %v: the cross-account hop's events in %s", r.Accounts, acctB)
 	}
-	if r.WriteEventCount != 5 {
+	if r.WriteEventCount != 6 {
 		t.Errorf("write events %d: %+v", r.WriteEventCount, r.WriteEvents)
 	}
 }
@@ -240,12 +277,15 @@ func TestScopeFromIPAndPrincipal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := keysOf(r), []string{"ASIAINST", "ASIASAML", "ASIASSO"}; !reflect.DeepEqual(got, want) {
+	if got, want := keysOf(r), []string{"ASIAINST", "ASIASAML", "ASIASSO", "ASIAWEB"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("keys from the IP %v, want %v", got, want)
 	}
 	edges := edgeSet(r)
 	if !strings.HasPrefix(edges["ASIASAML"], "AssumeRoleWithSAML from ") || !strings.HasSuffix(edges["ASIASAML"], "@e21") {
 		t.Errorf("SAML edge %q", edges["ASIASAML"])
+	}
+	if edges["ASIAWEB"] != "AssumeRoleWithWebIdentity from repo:acme/app:ref:refs/heads/main @e41" {
+		t.Errorf("web identity edge %q", edges["ASIAWEB"])
 	}
 	if !strings.HasPrefix(edges["ASIASSO"], "GetRoleCredentials") || !strings.HasSuffix(edges["ASIASSO"], "@e23") {
 		t.Errorf("Identity Center edge %q", edges["ASIASSO"])
@@ -256,7 +296,7 @@ func TestScopeFromIPAndPrincipal(t *testing.T) {
 			note = c.Note
 		}
 	}
-	if !strings.Contains(note, "EC2 instance credentials used from outside AWS: 198.51.100.9") {
+	if !strings.Contains(note, "EC2 instance credentials of i-0abc used from 198.51.100.9, where the instance's own sessions never called from (they used 10.0.5.5)") {
 		t.Errorf("instance credentials note %q", note)
 	}
 	// a principal: alice's own key and what follows from it

@@ -15,7 +15,7 @@ const consoleSlack = 60 * time.Second
 // step follows one round of edges from the credentials, users and events
 // added since the last round. It reports whether the scope grew.
 func (t *tracer) step(ctx context.Context) (bool, error) {
-	before := len(t.keys) + len(t.users) + len(t.extra) + len(t.idents)
+	before := len(t.keys) + len(t.users) + len(t.extra) + len(t.idents) + len(t.edges)
 	pending := t.pending
 	t.pending = nil
 	var extras []string
@@ -41,7 +41,7 @@ func (t *tracer) step(ctx context.Context) (bool, error) {
 			return false, err
 		}
 	}
-	return len(t.keys)+len(t.users)+len(t.extra)+len(t.idents) > before || len(t.pending) > 0, nil
+	return len(t.keys)+len(t.users)+len(t.extra)+len(t.idents)+len(t.edges) > before || len(t.pending) > 0, nil
 }
 
 type call struct {
@@ -49,6 +49,8 @@ type call struct {
 	at                                                    time.Time
 	newTemp, newKey, newUser, reqUser, srcIdent           string
 	roleName, roleAccount                                 string
+	principalID, profileUser                              string
+	sessionCreated                                        time.Time
 }
 
 // followCalls finds the credential-handing calls made with the given keys
@@ -63,7 +65,8 @@ func (t *tracer) followCalls(ctx context.Context, keys, events []string) error {
   coalesce(request_parameters->>'$.userName', ''),
   coalesce(request_parameters->>'$.sourceIdentity', ''),
   coalesce(request_parameters->>'$.roleName', ''),
-  coalesce(request_parameters->>'$.accountId', '')
+  coalesce(request_parameters->>'$.accountId', ''),
+  coalesce(principal_id, ''), coalesce(response_elements->>'$.loginProfile.userName', ''), session_created
 FROM events
 WHERE error_code IS NULL AND event_name IN (`+placeholders(len(edgeCalls))+`)
   AND (access_key_id IN (SELECT unnest(?::VARCHAR[])) OR event_id IN (SELECT unnest(?::VARCHAR[])))
@@ -75,13 +78,14 @@ ORDER BY event_time, event_id`, append(anys(edgeCalls), keys, events)...)
 	var calls []call
 	for rows.Next() {
 		var c call
-		var at sql.NullTime
+		var at, created sql.NullTime
 		if err := rows.Scan(&c.id, &at, &c.name, &c.source, &c.account, &c.shared, &c.arn, &c.userName, &c.key,
-			&c.newTemp, &c.newKey, &c.newUser, &c.reqUser, &c.srcIdent, &c.roleName, &c.roleAccount); err != nil {
+			&c.newTemp, &c.newKey, &c.newUser, &c.reqUser, &c.srcIdent, &c.roleName, &c.roleAccount,
+			&c.principalID, &c.profileUser, &created); err != nil {
 			rows.Close()
 			return err
 		}
-		c.at = at.Time
+		c.at, c.sessionCreated = at.Time, created.Time
 		calls = append(calls, c)
 	}
 	rows.Close()
@@ -96,21 +100,27 @@ ORDER BY event_time, event_id`, append(anys(edgeCalls), keys, events)...)
 			continue
 		}
 		t.seenEv["call:"+c.id] = true
+		// who made the call: its key, else (federation calls carry none)
+		// the caller as the record names it
 		from := c.key
-		if from == "" {
-			from = c.arn
-		}
-		if from == "" {
-			from = "seed"
+		for _, alt := range []string{c.arn, c.principalID, c.userName, "seed"} {
+			if from == "" {
+				from = alt
+			}
 		}
 		edge := func(to, how string) *Edge {
 			return &Edge{From: from, To: to, How: how, EventID: c.id, Time: timeText(c.at), Account: c.account}
 		}
 		switch c.name {
 		case "AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity", "GetSessionToken", "GetFederationToken":
+			if c.newTemp == "" {
+				t.notes = append(t.notes, fmt.Sprintf("%s at %s (event %s) by %s has no credentials in its record; the session it opened is not followed", c.name, timeText(c.at), c.id, from))
+			}
 			t.addKey(c.newTemp, edge(c.newTemp, c.name))
 			if c.srcIdent != "" {
-				t.idents[c.srcIdent] = true
+				if _, ok := t.idents[c.srcIdent]; !ok {
+					t.idents[c.srcIdent] = &identSet{by: from, event: c.id, at: c.at}
+				}
 			}
 			if c.shared != "" {
 				// the other account's copy of a cross-account call
@@ -119,6 +129,25 @@ ORDER BY event_time, event_id`, append(anys(edgeCalls), keys, events)...)
 				}
 			}
 		case "CreateAccessKey":
+			if c.newKey == "" {
+				// the response was not logged: the user's first long-term
+				// key used after the call is the likeliest new one
+				name := c.reqUser
+				if name == "" {
+					name = c.userName
+				}
+				k, err := t.firstKeyAfter(ctx, c.account, name, c.at)
+				if err != nil {
+					return err
+				}
+				msg := fmt.Sprintf("CreateAccessKey at %s (event %s) has no key in its record", timeText(c.at), c.id)
+				if k != "" {
+					msg += fmt.Sprintf("; %s, the first long-term key of user %s used after it, is taken as the new key (inferred)", k, name)
+					t.addKey(k, edge(k, "CreateAccessKey (inferred)"))
+				}
+				t.notes = append(t.notes, msg)
+				continue
+			}
 			t.addKey(c.newKey, edge(c.newKey, c.name))
 		case "CreateUser":
 			name := c.newUser
@@ -127,14 +156,28 @@ ORDER BY event_time, event_id`, append(anys(edgeCalls), keys, events)...)
 			}
 			t.addUser(c.account, name, c.at, edge(userNode(c.account, name), c.name))
 		case "CreateLoginProfile", "UpdateLoginProfile":
-			name := c.reqUser
+			name := c.profileUser
+			if name == "" {
+				name = c.reqUser
+			}
 			if name == "" {
 				name = c.userName // changing one's own password
 			}
 			t.addUser(c.account, name, c.at, edge(userNode(c.account, name), c.name))
 		case "GetSigninToken":
-			// a console session for the same identity, opened after it
-			if err := t.followSessions(ctx, `identity_arn = ?`, []any{c.arn}, c.at, c.key, edge, "GetSigninToken", false); err != nil {
+			// the console session it opens is the same identity, keeps the
+			// federated credentials' creation time, and lasts at most 36 h
+			if c.sessionCreated.IsZero() {
+				t.notes = append(t.notes, fmt.Sprintf("GetSigninToken at %s (event %s): the session's creation time is not in the record, so its console session is not followed", timeText(c.at), c.id))
+				continue
+			}
+			cond := `identity_arn = ? AND session_created BETWEEN ? AND ? AND event_time <= ?`
+			args := []any{c.arn, c.sessionCreated.Add(-consoleSlack), c.sessionCreated.Add(consoleSlack), c.at.Add(36 * time.Hour)}
+			if err := t.followSessions(ctx, cond, args, c.at, c.key, edge, "GetSigninToken", false); err != nil {
+				return err
+			}
+			// and the console sign-in it made
+			if err := t.addExtra(ctx, `event_name = 'ConsoleLogin' AND identity_arn = ? AND event_time BETWEEN ? AND ?`, c.arn, c.at, c.at.Add(15*time.Minute)); err != nil {
 				return err
 			}
 		case "GetRoleCredentials":
@@ -199,41 +242,67 @@ GROUP BY access_key_id ORDER BY min(event_time), access_key_id`, args...)
 }
 
 // followSourceIdentities adds sessions carrying a sourceIdentity that a
-// scoped credential set: AWS keeps it through every role chained after.
+// scoped call set: AWS keeps it through every role chained after. Only
+// sessions created after the call count, and a value already in use before
+// it (an identity provider's user name, say) is not followed at all: it
+// names a person, not the attacker's chain.
 func (t *tracer) followSourceIdentities(ctx context.Context) error {
-	if len(t.idents) == 0 {
-		return nil
-	}
-	var ids []string
-	for s := range t.idents {
-		ids = append(ids, s)
-	}
-	rows, err := t.query(ctx, `SELECT access_key_id, source_identity, min(event_time), min(event_id) FROM events
-WHERE source_identity IN (SELECT unnest(?::VARCHAR[])) AND access_key_id IS NOT NULL AND `+t.window+`
-GROUP BY access_key_id, source_identity ORDER BY 3, 1`, ids)
-	if err != nil {
-		return fmt.Errorf("follow source identities: %w", err)
-	}
-	type hit struct {
-		key, ident, id string
-		at             time.Time
-	}
-	var hits []hit
-	for rows.Next() {
-		var h hit
-		var at sql.NullTime
-		if err := rows.Scan(&h.key, &h.ident, &at, &h.id); err != nil {
-			rows.Close()
+	for value, set := range t.idents {
+		if set.done {
+			continue
+		}
+		set.done = true
+		var before int64
+		if err := t.conn.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE source_identity = ? AND session_created < ?`,
+			value, set.at.Add(-consoleSlack)).Scan(&before); err != nil {
 			return err
 		}
-		h.at = at.Time
-		hits = append(hits, h)
+		if before > 0 {
+			t.notes = append(t.notes, fmt.Sprintf("sourceIdentity %q set at %s (event %s) was in use before that by sessions outside the scope; sessions carrying it are not followed", value, timeText(set.at), set.event))
+			continue
+		}
+		rows, err := t.query(ctx, `SELECT access_key_id, min(event_time), min(event_id) FROM events
+WHERE source_identity = ? AND session_created >= ? AND access_key_id IS NOT NULL AND `+t.window+`
+GROUP BY access_key_id ORDER BY 2, 1`, value, set.at.Add(-consoleSlack))
+		if err != nil {
+			return fmt.Errorf("follow source identities: %w", err)
+		}
+		type hit struct {
+			key, id string
+			at      time.Time
+		}
+		var hits []hit
+		for rows.Next() {
+			var h hit
+			var at sql.NullTime
+			if err := rows.Scan(&h.key, &at, &h.id); err != nil {
+				rows.Close()
+				return err
+			}
+			h.at = at.Time
+			hits = append(hits, h)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, h := range hits {
+			t.addKey(h.key, &Edge{From: set.by, To: h.key, How: "sourceIdentity " + value + " (inferred)", EventID: h.id, Time: timeText(h.at)})
+		}
 	}
-	rows.Close()
-	for _, h := range hits {
-		t.addKey(h.key, &Edge{From: "sourceIdentity:" + h.ident, To: h.key, How: "sourceIdentity", EventID: h.id, Time: timeText(h.at)})
+	return nil
+}
+
+// firstKeyAfter is the first long-term key of a user used after at.
+func (t *tracer) firstKeyAfter(ctx context.Context, account, name string, at time.Time) (string, error) {
+	var k sql.NullString
+	err := t.conn.QueryRowContext(ctx, `SELECT access_key_id FROM events
+WHERE lower(user_name) = lower(?) AND coalesce(identity_account_id, recipient_account_id) = ? AND access_key_id LIKE 'AKIA%' AND event_time >= ?
+ORDER BY event_time, event_id LIMIT 1`, name, account, at).Scan(&k)
+	if err == sql.ErrNoRows {
+		return "", nil
 	}
-	return rows.Err()
+	return k.String, err
 }
 
 // followConsole adds a controlled user's successful console sign-ins since
@@ -241,7 +310,7 @@ GROUP BY access_key_id, source_identity ORDER BY 3, 1`, ids)
 func (t *tracer) followConsole(ctx context.Context, u *user) error {
 	since := u.since
 	rows, err := t.query(ctx, `SELECT event_id, event_time FROM events
-WHERE event_name = 'ConsoleLogin' AND user_name = ? AND coalesce(identity_account_id, recipient_account_id) = ?
+WHERE event_name = 'ConsoleLogin' AND lower(user_name) = lower(?) AND coalesce(identity_account_id, recipient_account_id) = ?
   AND event_time >= ? AND coalesce(response_elements->>'$.ConsoleLogin', '') = 'Success' AND error_code IS NULL
   AND event_id IS NOT NULL AND `+t.window+`
 ORDER BY event_time, event_id`, u.name, u.account, since)
@@ -273,7 +342,7 @@ ORDER BY event_time, event_id`, u.name, u.account, since)
 		edge := func(to, how string) *Edge {
 			return &Edge{From: node, To: to, How: how, EventID: l.id, Time: timeText(l.at), Account: u.account}
 		}
-		if err := t.followSessions(ctx, `user_name = ? AND coalesce(identity_account_id, recipient_account_id) = ? AND access_key_id LIKE 'ASIA%'`,
+		if err := t.followSessions(ctx, `lower(user_name) = lower(?) AND coalesce(identity_account_id, recipient_account_id) = ? AND access_key_id LIKE 'ASIA%'`,
 			[]any{u.name, u.account}, l.at, "", edge, "ConsoleLogin", true); err != nil {
 			return err
 		}
