@@ -44,6 +44,7 @@ const maxRounds = 64
 var edgeCalls = []string{
 	"AssumeRole", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity", "GetSessionToken", "GetFederationToken",
 	"CreateAccessKey", "CreateUser", "CreateLoginProfile", "UpdateLoginProfile", "GetSigninToken", "GetRoleCredentials",
+	"CreateRole",
 }
 
 // tracer is one scoping in progress on its own connection (its scratch

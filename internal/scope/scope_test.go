@@ -149,6 +149,14 @@ func scenario() [][]byte {
 	carol := iamUserID("carol", "ASIACAROL")
 	carol["sessionContext"] = map[string]any{"attributes": map[string]any{"creationDate": at(44)}}
 	add("e45", 45, rec{"userIdentity": carol, "sourceIPAddress": "198.51.100.77", "eventSource": "s3.amazonaws.com", "eventName": "ListBuckets"})
+	// a backdoor role the attacker creates, then assumes from its own account
+	add("e46", 46, rec{"userIdentity": admin, "eventSource": "iam.amazonaws.com", "eventName": "CreateRole", "readOnly": false,
+		"requestParameters": map[string]any{"roleName": "Backdoor", "assumeRolePolicyDocument": `{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":"sts:AssumeRole"}]}`},
+		"responseElements":  map[string]any{"role": map[string]any{"arn": "arn:aws:iam::" + acctA + ":role/Backdoor", "roleName": "Backdoor"}}})
+	add("e47", 47, rec{"userIdentity": map[string]any{"type": "AWSAccount", "principalId": "AIDAEVIL", "accountId": "999999999999"}, "sourceIPAddress": "192.0.2.66",
+		"eventSource": "sts.amazonaws.com", "eventName": "AssumeRole", "requestParameters": map[string]any{"roleArn": "arn:aws:iam::" + acctA + ":role/Backdoor", "roleSessionName": "b"},
+		"responseElements": creds("ASIABACK")})
+	add("e48", 48, rec{"userIdentity": roleID(acctA, "Backdoor", "b", "ASIABACK", 47, ""), "sourceIPAddress": "192.0.2.66", "eventSource": "s3.amazonaws.com", "eventName": "ListBuckets"})
 	// benign: bob assumes the same Admin role; his session is not in scope
 	add("e30", 30, rec{"userIdentity": iamUserID("bob", "AKIABOB"), "sourceIPAddress": "10.0.0.8", "eventSource": "sts.amazonaws.com", "eventName": "AssumeRole",
 		"requestParameters": map[string]any{"roleArn": "arn:aws:iam::" + acctA + ":role/Admin", "roleSessionName": "bob"}, "responseElements": creds("ASIABENIGN")})
@@ -199,7 +207,7 @@ func TestScopeFollowsEveryEdge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"AKIABACKDOOR", "AKIASEED", "ASIAADMIN1", "ASIACAROL", "ASIACONSOLE", "ASIACROSS", "ASIAFED", "ASIAFEDCONSOLE", "ASIASESS", "ASIASI1", "ASIASI2", "ASIASI3", "ASIASI4"}
+	want := []string{"AKIABACKDOOR", "AKIASEED", "ASIAADMIN1", "ASIABACK", "ASIACAROL", "ASIACONSOLE", "ASIACROSS", "ASIAFED", "ASIAFEDCONSOLE", "ASIASESS", "ASIASI1", "ASIASI2", "ASIASI3", "ASIASI4"}
 	if got := keysOf(r); !reflect.DeepEqual(got, want) {
 		t.Errorf("keys %v\nwant %v", got, want)
 	}
@@ -242,8 +250,8 @@ func TestScopeFollowsEveryEdge(t *testing.T) {
 	if !ids["e06b"] || !ids["e09"] || ids["e00"] {
 		t.Errorf("events outside the keys: %v (want the cross-account copy e06b and the sign-in e09, not e00)", r.EventIDs)
 	}
-	// e01-e20 and e06b, e28, e43-e45, and e32 (failed, but made with a scoped key)
-	if r.EventCount != 26 {
+	// e01-e20 and e06b, e28, e43-e48, and e32 (failed, but made with a scoped key)
+	if r.EventCount != 29 {
 		t.Errorf("event count %d", r.EventCount)
 	}
 	kinds := map[string]string{}
@@ -266,7 +274,7 @@ func TestScopeFollowsEveryEdge(t *testing.T) {
 	if accts[acctB] != 2 {
 		t.Errorf("accounts %v: the cross-account hop's events in %s", r.Accounts, acctB)
 	}
-	if r.WriteEventCount != 6 {
+	if r.WriteEventCount != 7 {
 		t.Errorf("write events %d: %+v", r.WriteEventCount, r.WriteEvents)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -49,7 +50,7 @@ type call struct {
 	at                                                    time.Time
 	newTemp, newKey, newUser, reqUser, srcIdent           string
 	roleName, roleAccount                                 string
-	principalID, profileUser                              string
+	principalID, profileUser, newRoleARN                  string
 	sessionCreated                                        time.Time
 }
 
@@ -66,7 +67,8 @@ func (t *tracer) followCalls(ctx context.Context, keys, events []string) error {
   coalesce(request_parameters->>'$.sourceIdentity', ''),
   coalesce(request_parameters->>'$.roleName', ''),
   coalesce(request_parameters->>'$.accountId', ''),
-  coalesce(principal_id, ''), coalesce(response_elements->>'$.loginProfile.userName', ''), session_created
+  coalesce(principal_id, ''), coalesce(response_elements->>'$.loginProfile.userName', ''), session_created,
+  coalesce(response_elements->>'$.role.arn', '')
 FROM events
 WHERE error_code IS NULL AND event_name IN (`+placeholders(len(edgeCalls))+`)
   AND (access_key_id IN (SELECT unnest(?::VARCHAR[])) OR event_id IN (SELECT unnest(?::VARCHAR[])))
@@ -81,7 +83,7 @@ ORDER BY event_time, event_id`, append(anys(edgeCalls), keys, events)...)
 		var at, created sql.NullTime
 		if err := rows.Scan(&c.id, &at, &c.name, &c.source, &c.account, &c.shared, &c.arn, &c.userName, &c.key,
 			&c.newTemp, &c.newKey, &c.newUser, &c.reqUser, &c.srcIdent, &c.roleName, &c.roleAccount,
-			&c.principalID, &c.profileUser, &created); err != nil {
+			&c.principalID, &c.profileUser, &created, &c.newRoleARN); err != nil {
 			rows.Close()
 			return err
 		}
@@ -184,10 +186,22 @@ ORDER BY event_time, event_id`, append(anys(edgeCalls), keys, events)...)
 			// IAM Identity Center: the role session that the portal user's
 			// credentials open in the account asked for
 			if c.roleName == "" || c.roleAccount == "" || c.userName == "" {
+				t.notes = append(t.notes, fmt.Sprintf("GetRoleCredentials at %s (event %s) does not name the role, account and user; the session it opened is not followed", timeText(c.at), c.id))
 				continue
 			}
-			like := "arn:aws:sts::" + c.roleAccount + ":assumed-role/AWSReservedSSO\\_" + likeEscape(c.roleName) + "\\_%/" + likeEscape(c.userName)
-			if err := t.followSessions(ctx, `identity_arn LIKE ? ESCAPE '\'`, []any{like}, c.at, "", edge, "GetRoleCredentials", true); err != nil {
+			// AWSReservedSSO_<permission set>_<hex suffix>/<user>, exactly:
+			// a longer permission set name sharing the prefix is another set
+			re := "^arn:aws:sts::" + regexp.QuoteMeta(c.roleAccount) + ":assumed-role/AWSReservedSSO_" + regexp.QuoteMeta(c.roleName) + "_[0-9a-f]+/" + regexp.QuoteMeta(c.userName) + "$"
+			if err := t.followSessions(ctx, `regexp_full_match(identity_arn, ?)`, []any{re}, c.at, "", edge, "GetRoleCredentials", true); err != nil {
+				return err
+			}
+		case "CreateRole":
+			// a role the attacker made is the attacker's: whoever assumes it
+			// afterwards (the other account named in its trust policy) is
+			if c.newRoleARN == "" {
+				continue
+			}
+			if err := t.followRole(ctx, c.newRoleARN, c.at, edge); err != nil {
 				return err
 			}
 		}
@@ -346,6 +360,45 @@ ORDER BY event_time, event_id`, u.name, u.account, since)
 			[]any{u.name, u.account}, l.at, "", edge, "ConsoleLogin", true); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// followRole follows every successful AssumeRole into a role the scope
+// created, after it was created: each copy's new credentials.
+func (t *tracer) followRole(ctx context.Context, roleARN string, created time.Time, edge func(to, how string) *Edge) error {
+	rows, err := t.query(ctx, `SELECT coalesce(event_id, ''), event_time, response_elements->>'$.credentials.accessKeyId' FROM events
+WHERE event_name LIKE 'AssumeRole%' AND error_code IS NULL AND (request_parameters->>'$.roleArn') = ? AND event_time >= ?
+  AND (response_elements->>'$.credentials.accessKeyId') IS NOT NULL AND `+t.window+`
+ORDER BY event_time, event_id`, roleARN, created)
+	if err != nil {
+		return fmt.Errorf("follow role: %w", err)
+	}
+	type got struct {
+		id, key string
+		at      time.Time
+	}
+	var list []got
+	for rows.Next() {
+		var g got
+		var at sql.NullTime
+		if err := rows.Scan(&g.id, &at, &g.key); err != nil {
+			rows.Close()
+			return err
+		}
+		g.at = at.Time
+		list = append(list, g)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, g := range list {
+		t.extra[g.id] = true
+		t.seenEv["call:"+g.id] = true
+		e := edge(g.key, "AssumeRole of a role the scope created")
+		e.EventID, e.Time = g.id, timeText(g.at)
+		t.addKey(g.key, e)
 	}
 	return nil
 }
