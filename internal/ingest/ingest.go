@@ -7,9 +7,13 @@ package ingest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"sync"
@@ -23,9 +27,13 @@ import (
 
 // Options control an ingest run.
 type Options struct {
-	Inputs    []string // files and folders, in any mix
-	Reference bool     // record evidence in place instead of copying it
-	Workers   int      // files processed at once; 0 means one per CPU
+	Inputs []string // files and folders, in any mix
+	// Acquired names evidence already in the case (evidence/... paths in
+	// its manifest, as harrier acquire stores it) to load in place: each
+	// file is re-hashed while read and must match its manifest entry.
+	Acquired  []string
+	Reference bool // record evidence in place instead of copying it
+	Workers   int  // files processed at once; 0 means one per CPU
 	Counters  *Counters
 }
 
@@ -74,6 +82,20 @@ func Run(ctx context.Context, c *casefile.Case, st *store.Store, opts Options) (
 		counters = &Counters{}
 	}
 	files, walkFailures := walk(opts.Inputs, c.Dir)
+	if len(opts.Acquired) > 0 {
+		latest := map[string]casefile.Entry{}
+		for _, e := range c.Latest() {
+			latest[e.Path] = e
+		}
+		for _, p := range opts.Acquired {
+			e, ok := latest[p]
+			if !ok {
+				walkFailures = append(walkFailures, Failure{Path: p, Err: "not in the case's manifest"})
+				continue
+			}
+			files = append(files, input{abs: c.Path(filepath.FromSlash(p)), rel: p, entry: &e})
+		}
+	}
 	counters.FilesTotal.Store(int64(len(files) + len(walkFailures)))
 	counters.FilesDone.Add(int64(len(walkFailures)))
 
@@ -197,6 +219,9 @@ func Run(ctx context.Context, c *casefile.Case, st *store.Store, opts Options) (
 // content is part of the result; a returned error is a failure of the case
 // or store itself, which stops the run.
 func ingestFile(ctx context.Context, c *casefile.Case, sink *store.Sink, in input, reference bool, counters *Counters) (store.FileResult, bool, []store.Rejection, error) {
+	if in.entry != nil {
+		return ingestAcquired(ctx, sink, in, counters)
+	}
 	res := store.FileResult{OriginalPath: in.abs}
 	intake, err := c.Intake(in.abs, in.rel, reference)
 	if err != nil {
@@ -283,4 +308,87 @@ func ingestFile(ctx context.Context, c *casefile.Case, sink *store.Sink, in inpu
 		}
 	}
 	return res, isNew, rejs, nil
+}
+
+// ingestAcquired loads evidence already in the case, in place, hashing it
+// as it is read: bytes that no longer match the manifest are not loaded.
+func ingestAcquired(ctx context.Context, sink *store.Sink, in input, counters *Counters) (store.FileResult, bool, []store.Rejection, error) {
+	res := store.FileResult{OriginalPath: in.entry.OriginalPath, EvidenceFile: in.entry.Path}
+	f, err := os.Open(in.abs)
+	if err != nil {
+		res.Format, res.Error = "unreadable", err.Error()
+		return res, false, nil, nil
+	}
+	defer f.Close()
+	h := sha256.New()
+	tee := io.TeeReader(f, h)
+	var rejs []store.Rejection
+	dec, err := cloudtrail.NewDecoder(tee)
+	if err != nil {
+		res.Error = err.Error()
+	} else {
+		for {
+			if res.Records%1024 == 0 && ctx.Err() != nil {
+				dec.Close()
+				return res, false, nil, ctx.Err()
+			}
+			rec, err := dec.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			var re *cloudtrail.RecordError
+			if errors.As(err, &re) {
+				res.Records++
+				res.Rejected++
+				counters.Records.Add(1)
+				r := store.Rejection{EvidenceFile: res.EvidenceFile, RecordIndex: re.Record, ByteOffset: re.Offset, Reason: re.Err.Error()}
+				rejs = append(rejs, r)
+				if err := sink.Reject(r); err != nil {
+					dec.Close()
+					return res, false, nil, err
+				}
+				continue
+			}
+			if err != nil {
+				res.Error = err.Error()
+				break
+			}
+			res.Records++
+			counters.Records.Add(1)
+			ev, err := cloudtrail.ParseEvent(rec.Raw)
+			if err != nil {
+				res.Rejected++
+				r := store.Rejection{EvidenceFile: res.EvidenceFile, RecordIndex: rec.Index, ByteOffset: rec.Offset, Reason: err.Error()}
+				rejs = append(rejs, r)
+				if err := sink.Reject(r); err != nil {
+					dec.Close()
+					return res, false, nil, err
+				}
+				continue
+			}
+			if err := sink.Append(ctx, &ev, cloudtrail.ValidUTF8(rec.Raw), res.EvidenceFile, rec.Index, rec.Offset); err != nil {
+				dec.Close()
+				return res, false, nil, err
+			}
+			res.Appended++
+		}
+		res.Format = dec.Format().String()
+		dec.Close()
+	}
+	if res.Format == "" {
+		res.Format = cloudtrail.FormatUnknown.String()
+	}
+	n, err := io.Copy(io.Discard, tee) // the rest, for the hash
+	_ = n
+	if err != nil {
+		res.Error, res.Discard = fmt.Sprintf("read %s: %v", in.entry.Path, err), true
+		return res, false, rejs, nil
+	}
+	if sum := hex.EncodeToString(h.Sum(nil)); sum != in.entry.SHA256 {
+		res.Error = fmt.Sprintf("changed since it was acquired: SHA-256 %s, the manifest says %s", sum[:16]+"…", in.entry.SHA256[:16]+"…")
+		res.Discard = true
+		return res, false, rejs, nil
+	}
+	res.SHA256, res.Size = in.entry.SHA256, in.entry.Size
+	return res, false, rejs, nil
 }

@@ -575,3 +575,37 @@ func TestSameNamedInputsGetTheSamePlacesEveryRun(t *testing.T) {
 		f.close()
 	}
 }
+
+// TestIngestAcquired loads evidence acquire put in the case, in place, and
+// refuses bytes that changed since.
+func TestIngestAcquired(t *testing.T) {
+	f := openCase(t, filepath.Join(t.TempDir(), "case"))
+	log := `{"Records":[{"eventVersion":"1.08","eventID":"acq-1","eventTime":"2026-03-14T10:00:00Z","eventName":"ListBuckets","eventSource":"s3.amazonaws.com"},` +
+		`{"eventVersion":"1.08","eventID":"acq-2","eventTime":"2026-03-14T10:01:00Z","eventName":"GetObject","eventSource":"s3.amazonaws.com"}]}`
+	good, err := f.c.AddAcquired("s3/bucket/AWSLogs/1/CloudTrail/us-east-1/2026/03/14/a.json", "s3://bucket/a.json", "cloudtrail-log", []byte(log), map[string]string{"etag": "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad, err := f.c.AddAcquired("s3/bucket/AWSLogs/1/CloudTrail/us-east-1/2026/03/14/b.json", "s3://bucket/b.json", "cloudtrail-log", []byte(strings.ReplaceAll(log, "acq-", "other-")), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := f.c.Path(filepath.FromSlash(bad.Path))
+	os.Chmod(p, 0o644)
+	os.WriteFile(p, []byte(strings.ReplaceAll(log, "acq-", "forged-")), 0o644)
+	sum, err := Run(context.Background(), f.c, f.st, Options{Acquired: []string{good.Path, bad.Path, "evidence/nope.json"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Totals.Stored != 2 || sum.Totals.Rejected != 2 {
+		t.Errorf("stored %d, rejected %d: want the good file's 2 events stored and the changed file's 2 rejected", sum.Totals.Stored, sum.Totals.Rejected)
+	}
+	var msgs []string
+	for _, fl := range sum.Failures {
+		msgs = append(msgs, fl.Path+": "+fl.Err)
+	}
+	joined := strings.Join(msgs, "\n")
+	if !strings.Contains(joined, "changed since it was acquired") || !strings.Contains(joined, "evidence/nope.json: not in the case's manifest") {
+		t.Errorf("failures:\n%s", joined)
+	}
+}

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"fmt"
+	"github.com/harrier-ir/harrier/internal/casefile"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -16,6 +17,9 @@ import (
 type input struct {
 	abs string
 	rel string
+	// acquired evidence already in the case (harrier acquire put it
+	// there): read in place and checked against its manifest entry
+	entry *casefile.Entry
 }
 
 // walk expands the inputs into files, sorted so runs are reproducible. The
