@@ -70,6 +70,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"investigate", "ingest evidence and report what the case holds (--demo: on a simulated breach)", runInvestigate},
+		{"acquire", "collect CloudTrail logs and digests from a live AWS account or organisation, read-only, into a case", runAcquire},
 		{"ingest", "copy, hash and load evidence files or folders into a case", runIngest},
 		{"verify", "check the evidence: the case's chain of custody and CloudTrail's digest chains", runVerify},
 		{"hunt", "run the Sigma rule pack (and your rules) and behavioural analytics; store and print findings", runHunt},

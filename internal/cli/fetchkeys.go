@@ -8,6 +8,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	ctapi "github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 
@@ -24,6 +25,15 @@ var digestName = regexp.MustCompile(`CloudTrail-Digest/([a-z0-9-]+)/.*_(\d{8}T\d
 // holds, over the period they cover, and stores the answers in the case as
 // evidence, so that later verifications read the same keys.
 func fetchKeys(ctx context.Context, w io.Writer, c *casefile.Case) error {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return fmt.Errorf("fetch-keys: AWS configuration: %w", err)
+	}
+	return fetchKeysWith(ctx, w, c, cfg)
+}
+
+// fetchKeysWith is fetchKeys with a given AWS configuration (acquire's).
+func fetchKeysWith(ctx context.Context, w io.Writer, c *casefile.Case, cfg aws.Config) error {
 	regions := map[string][2]time.Time{}
 	for _, e := range c.Entries() {
 		if e.Content != cloudtrail.FormatDigest.String() {
@@ -50,10 +60,10 @@ func fetchKeys(ctx context.Context, w io.Writer, c *casefile.Case) error {
 		fmt.Fprintln(w, "fetch-keys: the case holds no digest files; no keys needed")
 		return nil
 	}
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return fmt.Errorf("fetch-keys: AWS configuration: %w", err)
-	}
+	return fetchKeysFor(ctx, w, c, cfg, regions)
+}
+
+func fetchKeysFor(ctx context.Context, w io.Writer, c *casefile.Case, cfg aws.Config, regions map[string][2]time.Time) error {
 	names := make([]string, 0, len(regions))
 	for r := range regions {
 		names = append(names, r)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/harrier-ir/harrier/internal/awstest"
 	"net"
 	"net/http"
 	"os"
@@ -65,48 +66,11 @@ func findCrossTools(t *testing.T) crossTools {
 	return tools
 }
 
-// crossPyenvRoot is where pyenv keeps its shims and Pythons.
-func crossPyenvRoot() string {
-	if r := os.Getenv("PYENV_ROOT"); r != "" {
-		return r
-	}
-	if h, err := os.UserHomeDir(); err == nil {
-		if _, err := os.Stat(filepath.Join(h, ".pyenv")); err == nil {
-			return filepath.Join(h, ".pyenv")
-		}
-	}
-	return "/root/.pyenv"
-}
-
 // crossFindPython returns the interpreter (as sys.executable names it)
-// of the first candidate that imports moto.
-func crossFindPython(ctx context.Context, why *[]string) string {
-	var cands []string
-	if p := os.Getenv("HARRIER_PYTHON"); p != "" {
-		cands = []string{p}
-	} else {
-		if p, err := exec.LookPath("python3"); err == nil {
-			cands = append(cands, p)
-		}
-		root := crossPyenvRoot()
-		cands = append(cands, filepath.Join(root, "shims", "python3"))
-		versions, _ := filepath.Glob(filepath.Join(root, "versions", "*", "bin", "python3"))
-		slices.Reverse(versions) // newest first, roughly
-		cands = append(cands, versions...)
-	}
-	for _, c := range slices.Compact(cands) {
-		vctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-		out, err := exec.CommandContext(vctx, c, "-c", "import sys, moto; print(sys.executable)").Output()
-		cancel()
-		if err == nil && len(bytes.TrimSpace(out)) > 0 {
-			return string(bytes.TrimSpace(out))
-		}
-		*why = append(*why, fmt.Sprintf("%s cannot import moto (%v)", c, err))
-	}
-	if len(cands) == 0 {
-		*why = append(*why, "no python3 found")
-	}
-	return ""
+// of the first candidate that imports moto: awstest's search, shared by
+// every test that runs moto_server.
+func crossFindPython(_ context.Context, why *[]string) string {
+	return awstest.FindPython(why)
 }
 
 // crossFindAWSCLI returns the first AWS CLI that reports its version.
@@ -118,7 +82,7 @@ func crossFindAWSCLI(ctx context.Context, why *[]string) (string, string) {
 		if p, err := exec.LookPath("aws"); err == nil {
 			cands = append(cands, p)
 		}
-		cands = append(cands, filepath.Join(crossPyenvRoot(), "shims", "aws"))
+		cands = append(cands, filepath.Join(awstest.PyenvRoot(), "shims", "aws"))
 	}
 	for _, c := range slices.Compact(cands) {
 		vctx, cancel := context.WithTimeout(ctx, 20*time.Second)
@@ -290,7 +254,7 @@ func (e *crossEnv) validateLogs(t *testing.T, tr trail, start, end time.Time) cr
 	cmd.Dir = e.home
 	cmd.Env = []string{
 		"PATH=" + os.Getenv("PATH"),
-		"PYENV_ROOT=" + crossPyenvRoot(),
+		"PYENV_ROOT=" + awstest.PyenvRoot(),
 		"HOME=" + e.home,
 		"LANG=C.UTF-8",
 		"PYTHONDONTWRITEBYTECODE=1",

@@ -1,0 +1,354 @@
+package trails
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/harrier-ir/harrier/internal/cloudtrail"
+	"github.com/harrier-ir/harrier/internal/integrity"
+)
+
+// DefaultConcurrency is how many objects Collect downloads at once unless
+// told otherwise.
+const DefaultConcurrency = 8
+
+// digestGrace extends the days whose digests are collected past Until: the
+// digest covering the window's last hour is delivered up to an hour later,
+// so possibly the next day, and without it that hour cannot be verified.
+const digestGrace = 24 * time.Hour
+
+// Options narrow what Collect takes.
+type Options struct {
+	Accounts    []string  // the accounts to take; empty: every account found
+	Regions     []string  // the regions to take; empty: every region found
+	Since       time.Time // the first day to take is the one holding Since; zero: from the first
+	Until       time.Time // exclusive; zero: up to the last. Digests are taken a day further.
+	Concurrency int       // downloads at once; DefaultConcurrency when 0
+	// Now is the clock of request times; time.Now when nil.
+	Now func() time.Time
+}
+
+// Stats is what Collect did.
+type Stats struct {
+	ListCalls  int        `json:"list_calls"`
+	Listed     int        `json:"listed"`     // objects found in the window
+	Downloaded int        `json:"downloaded"` // stored now
+	Skipped    int        `json:"skipped"`    // already in the case with the same ETag and size
+	Bytes      int64      `json:"bytes"`      // downloaded
+	Failed     []Failure  `json:"failed"`     // sorted by key
+	Problems   []Problem  `json:"problems"`   // prefixes S3 refused to list
+	Coverage   []Coverage `json:"coverage"`   // sorted by account, region
+}
+
+// Failure is one object that could not be acquired.
+type Failure struct {
+	Key      string `json:"key"`
+	Denied   bool   `json:"denied"`   // AccessDenied: often kms:Decrypt on an SSE-KMS trail
+	Unsigned bool   `json:"unsigned"` // a digest stored without its signature
+	Error    string `json:"error"`
+	Err      error  `json:"-"`
+}
+
+// Coverage is what the bucket held for one account and region in the
+// window: the first and last day with files, and how many of each kind.
+type Coverage struct {
+	Org      string    `json:"org,omitempty"`
+	Account  string    `json:"account"`
+	Region   string    `json:"region"`
+	FirstDay time.Time `json:"first_day"`
+	LastDay  time.Time `json:"last_day"`
+	Logs     int       `json:"logs"`
+	Digests  int       `json:"digests"`
+}
+
+// ErrNoBucket means the trail names no S3 bucket to collect from.
+var ErrNoBucket = errors.New("the trail has no S3 bucket")
+
+// Collect downloads trail's log and digest files from its S3 bucket into
+// sink, at s3/BUCKET/KEY, each with its Source, and beside each digest its
+// S3 metadata (the signature) as the ".metadata.json" sidecar that ingest
+// and verify read, in the shape `aws s3api head-object` prints. api must be
+// a client of the bucket's region.
+//
+// Objects the sink already has with the same ETag and size are skipped, so
+// a re-run, or a run after an interrupted one, fetches only what is
+// missing; an object is put only once read whole. Prefixes S3 refuses to
+// list are recorded in Problems and objects that fail in Failed, and the
+// rest goes on. It returns an error when listing fails otherwise, or ctx
+// ends (with what was done so far).
+func Collect(ctx context.Context, api S3API, trail Trail, opts Options, sink Sink) (Stats, error) {
+	if trail.Bucket == "" {
+		return Stats{}, fmt.Errorf("collect %s: %w", trail.ARN, ErrNoBucket)
+	}
+	if !opts.Since.IsZero() && !opts.Until.IsZero() && !opts.Until.After(opts.Since) {
+		return Stats{}, fmt.Errorf("collect %s: until (%s) is not after since (%s)", trail.ARN,
+			opts.Until.UTC().Format(time.RFC3339), opts.Since.UTC().Format(time.RFC3339))
+	}
+	c := &collector{api: api, bucket: trail.Bucket, sink: sink, now: opts.Now, cover: map[[3]string]*Coverage{}}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	n := opts.Concurrency
+	if n <= 0 {
+		n = DefaultConcurrency
+	}
+	jobs := make(chan object, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			for o := range jobs {
+				c.fetch(ctx, o)
+			}
+		})
+	}
+	err := c.walk(ctx, trail, opts, jobs)
+	close(jobs)
+	wg.Wait()
+	st := c.stats()
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		return st, fmt.Errorf("collect %s from s3://%s: %w", trail.ARN, trail.Bucket, err)
+	}
+	return st, nil
+}
+
+// collector is one Collect run's state, shared by its goroutines.
+type collector struct {
+	api    S3API
+	bucket string
+	sink   Sink
+	now    func() time.Time
+
+	mu    sync.Mutex
+	st    Stats
+	cover map[[3]string]*Coverage
+}
+
+// walk lists the layout and sends each object found to jobs.
+func (c *collector) walk(ctx context.Context, trail Trail, opts Options, jobs chan<- object) error {
+	w := &walker{api: c.api, bucket: c.bucket,
+		list: func(string) { c.mu.Lock(); c.st.ListCalls++; c.mu.Unlock() },
+		denied: func(prefix string, err error) {
+			c.mu.Lock()
+			c.st.Problems = append(c.st.Problems, newProblem("s3", "ListObjectsV2", "", "s3://"+c.bucket+"/"+prefix, err))
+			c.mu.Unlock()
+		}}
+	root := "AWSLogs/"
+	if p := strings.Trim(trail.Prefix, "/"); p != "" {
+		root = p + "/" + root
+	}
+	logs := window{since: opts.Since, until: opts.Until}
+	digests := logs
+	if !digests.until.IsZero() {
+		digests.until = digests.until.Add(digestGrace)
+	}
+	accounts, err := w.accounts(ctx, root, set(opts.Accounts))
+	if err != nil {
+		return err
+	}
+	regions := set(opts.Regions)
+	send := func(o object) {
+		c.listed(o)
+		select {
+		case jobs <- o:
+		case <-ctx.Done():
+		}
+	}
+	for _, a := range accounts {
+		for _, k := range []struct {
+			kind string
+			win  window
+		}{{kindLog, logs}, {kindDigest, digests}} {
+			if err := w.files(ctx, a, k.kind, regions, k.win, send); err != nil {
+				return err
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func set(list []string) map[string]bool {
+	m := map[string]bool{}
+	for _, s := range list {
+		m[s] = true
+	}
+	return m
+}
+
+// listed counts an object found and widens its coverage.
+func (c *collector) listed(o object) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.st.Listed++
+	k := [3]string{o.account, o.region, o.org}
+	cv := c.cover[k]
+	if cv == nil {
+		cv = &Coverage{Org: o.org, Account: o.account, Region: o.region, FirstDay: o.day, LastDay: o.day}
+		c.cover[k] = cv
+	}
+	if o.day.Before(cv.FirstDay) {
+		cv.FirstDay = o.day
+	}
+	if o.day.After(cv.LastDay) {
+		cv.LastDay = o.day
+	}
+	if o.kind == kindDigest {
+		cv.Digests++
+	} else {
+		cv.Logs++
+	}
+}
+
+// fetch acquires one object, unless the sink has it. Errors are recorded;
+// an object cut short by ctx is dropped silently, to be fetched by the
+// next run.
+func (c *collector) fetch(ctx context.Context, o object) {
+	if ctx.Err() != nil {
+		return
+	}
+	rel := "s3/" + c.bucket + "/" + o.key
+	side := rel + integrity.SidecarSuffix
+	if c.sink.Have(rel, o.etag, o.size) && (o.kind != kindDigest || c.sink.Have(side, o.etag, o.size)) {
+		c.mu.Lock()
+		c.st.Skipped++
+		c.mu.Unlock()
+		return
+	}
+	at := c.now().UTC()
+	out, err := c.api.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(c.bucket), Key: aws.String(o.key)})
+	if err != nil {
+		c.fail(ctx, o.key, err)
+		return
+	}
+	data, err := io.ReadAll(out.Body)
+	out.Body.Close()
+	if err == nil && out.ContentLength != nil && int64(len(data)) != *out.ContentLength {
+		err = fmt.Errorf("read %d bytes of %d", len(data), *out.ContentLength)
+	}
+	if err != nil {
+		c.fail(ctx, o.key, fmt.Errorf("s3 GetObject s3://%s/%s: %w", c.bucket, o.key, err))
+		return
+	}
+	src := Source{Service: "s3", API: "GetObject", Bucket: c.bucket, Key: o.key,
+		ETag: unquote(aws.ToString(out.ETag)), Size: int64(len(data)), LastModified: aws.ToTime(out.LastModified).UTC(),
+		VersionID: aws.ToString(out.VersionId), Metadata: out.Metadata,
+		Org: o.org, Account: o.account, Region: o.region, RequestTime: at}
+	content := cloudtrail.FormatTrailLog.String()
+	if o.kind == kindDigest {
+		content = cloudtrail.FormatDigest.String()
+		// The sidecar goes first: a digest in the case then always has its
+		// signature beside it, even after an interruption. A digest whose
+		// object carries no signature is kept, and reported: it cannot be
+		// verified.
+		_, signed := lowerKeys(out.Metadata)["signature"]
+		if !signed {
+			err := fmt.Errorf("s3://%s/%s has no signature in its S3 metadata: the digest is kept but cannot be verified", c.bucket, o.key)
+			c.mu.Lock()
+			c.st.Failed = append(c.st.Failed, Failure{Key: o.key, Unsigned: true, Error: err.Error(), Err: err})
+			c.mu.Unlock()
+		}
+		meta, err := sidecar(out, len(data))
+		if err == nil && signed {
+			ms := src
+			ms.Part = "metadata"
+			err = c.sink.Put(side, cloudtrail.FormatDigestMetadata.String(), meta, ms)
+		}
+		if err != nil {
+			c.fail(ctx, o.key, fmt.Errorf("store the metadata of s3://%s/%s: %w", c.bucket, o.key, err))
+			return
+		}
+	}
+	if err := c.sink.Put(rel, content, data, src); err != nil {
+		c.fail(ctx, o.key, fmt.Errorf("store s3://%s/%s: %w", c.bucket, o.key, err))
+		return
+	}
+	c.mu.Lock()
+	c.st.Downloaded++
+	c.st.Bytes += int64(len(data))
+	c.mu.Unlock()
+}
+
+// fail records a failed object, unless ctx ended: then the failure is the
+// interruption's, not the object's.
+func (c *collector) fail(ctx context.Context, key string, err error) {
+	if ctx.Err() != nil {
+		return
+	}
+	c.mu.Lock()
+	c.st.Failed = append(c.st.Failed, Failure{Key: key, Denied: IsDenied(err), Error: err.Error(), Err: err})
+	c.mu.Unlock()
+}
+
+// headObject is what `aws s3api head-object` prints, the fields of it that
+// GetObject also answers.
+type headObject struct {
+	AcceptRanges         string            `json:"AcceptRanges,omitempty"`
+	LastModified         string            `json:"LastModified,omitempty"`
+	ContentLength        int64             `json:"ContentLength"`
+	ETag                 string            `json:"ETag,omitempty"`
+	VersionID            string            `json:"VersionId,omitempty"`
+	ContentEncoding      string            `json:"ContentEncoding,omitempty"`
+	ContentType          string            `json:"ContentType,omitempty"`
+	ServerSideEncryption string            `json:"ServerSideEncryption,omitempty"`
+	SSEKMSKeyID          string            `json:"SSEKMSKeyId,omitempty"`
+	Metadata             map[string]string `json:"Metadata"`
+}
+
+// sidecar renders a digest's S3 metadata as head-object output. It holds
+// nothing that changes between reads of the same object, so a re-run
+// writes the same bytes.
+func sidecar(out *s3.GetObjectOutput, size int) ([]byte, error) {
+	h := headObject{AcceptRanges: aws.ToString(out.AcceptRanges), ContentLength: int64(size),
+		ETag: aws.ToString(out.ETag), VersionID: aws.ToString(out.VersionId),
+		ContentEncoding: aws.ToString(out.ContentEncoding), ContentType: aws.ToString(out.ContentType),
+		ServerSideEncryption: string(out.ServerSideEncryption), SSEKMSKeyID: aws.ToString(out.SSEKMSKeyId),
+		Metadata: map[string]string{}}
+	if out.LastModified != nil {
+		h.LastModified = out.LastModified.UTC().Format("2006-01-02T15:04:05+00:00")
+	}
+	for k, v := range out.Metadata {
+		h.Metadata[strings.ToLower(k)] = v
+	}
+	b, err := json.MarshalIndent(h, "", "    ")
+	return append(b, '\n'), err
+}
+
+// stats returns the run's figures in a stable order.
+func (c *collector) stats() Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := c.st
+	sort.Slice(st.Failed, func(i, j int) bool { return st.Failed[i].Key < st.Failed[j].Key })
+	sort.SliceStable(st.Problems, func(i, j int) bool { return st.Problems[i].Target < st.Problems[j].Target })
+	for _, k := range slices.SortedFunc(maps.Keys(c.cover), func(a, b [3]string) int {
+		return strings.Compare(a[0]+"/"+a[1]+"/"+a[2], b[0]+"/"+b[1]+"/"+b[2])
+	}) {
+		st.Coverage = append(st.Coverage, *c.cover[k])
+	}
+	return st
+}
+
+func lowerKeys(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[strings.ToLower(k)] = v
+	}
+	return out
+}

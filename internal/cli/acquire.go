@@ -1,0 +1,433 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	ctapi "github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/harrier-ir/harrier/internal/acquire/trails"
+	"github.com/harrier-ir/harrier/internal/casefile"
+	"github.com/harrier-ir/harrier/internal/ingest"
+	"github.com/harrier-ir/harrier/internal/store"
+)
+
+// acquireSources are the evidence sources this version collects; the rest
+// of the issue's list comes later and is refused by name, not ignored.
+var acquireSources = map[string]bool{"cloudtrail": true, "digests": true}
+
+var plannedSources = []string{"lookup", "flowlogs", "cloudwatch", "guardduty", "securityhub", "inspector", "macie", "iam", "s3", "ec2", "org"}
+
+// allRegions are the commercial regions acquire asks when given --regions
+// all (DescribeRegions would need EC2 permissions and its SDK).
+var allRegions = []string{
+	"af-south-1", "ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-south-2",
+	"ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ca-central-1", "ca-west-1",
+	"eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3",
+	"il-central-1", "me-central-1", "me-south-1", "mx-central-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
+}
+
+// iamPolicy is the least-privilege, read-only policy acquire needs for
+// what it collects.
+const iamPolicy = `{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "HarrierIdentity",
+      "Effect": "Allow",
+      "Action": ["sts:GetCallerIdentity"],
+      "Resource": "*"
+    },
+    {
+      "Sid": "HarrierCloudTrailConfiguration",
+      "Effect": "Allow",
+      "Action": ["cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors", "cloudtrail:ListPublicKeys"],
+      "Resource": "*"
+    },
+    {
+      "Sid": "HarrierTrailLogs",
+      "Effect": "Allow",
+      "Action": ["s3:ListBucket", "s3:GetObject", "s3:GetObjectVersion"],
+      "Resource": ["arn:aws:s3:::TRAIL-BUCKET", "arn:aws:s3:::TRAIL-BUCKET/*"]
+    },
+    {
+      "Sid": "HarrierTrailLogsEncrypted",
+      "Effect": "Allow",
+      "Action": ["kms:Decrypt"],
+      "Resource": "arn:aws:kms:*:*:key/TRAIL-KEY-ID",
+      "Condition": {"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}}
+    }
+  ]
+}
+`
+
+type acquireOptions struct {
+	since, until      time.Time
+	profile, roleARN  string
+	regions, accounts []string
+	digests           bool
+	concurrency       int
+	noIngest          bool
+}
+
+func runAcquire(ctx context.Context, e *env, args []string) error {
+	fs := flagSet(e, "acquire", "--case DIR --since T [--until T] [--profile P | --role-arn ARN] [--regions all|R,...] [--accounts ID,...] [--sources cloudtrail,digests]")
+	caseFlag := fs.String("case", "", "the case folder (created on first use); or HARRIER_CASE")
+	since := fs.String("since", "", "collect from this time on (RFC 3339 or YYYY-MM-DD, UTC); required")
+	until := fs.String("until", "", "collect up to this time (default: now)")
+	var o acquireOptions
+	fs.StringVar(&o.profile, "profile", "", "the AWS profile to use (default: the standard credential chain)")
+	fs.StringVar(&o.roleARN, "role-arn", "", "assume this responder role first")
+	var regions, accounts, sources listFlag
+	fs.Var(&regions, "regions", "regions to ask: all (default) or a comma-separated list")
+	fs.Var(&accounts, "accounts", "only these accounts' logs (default: every account the trails hold)")
+	fs.Var(&sources, "sources", "what to collect: cloudtrail,digests (default: both)")
+	fs.IntVar(&o.concurrency, "concurrency", 8, "downloads at once")
+	fs.BoolVar(&o.noIngest, "no-ingest", false, "only collect; do not load the logs into the case's database")
+	printPolicy := fs.Bool("print-iam-policy", false, "print the read-only IAM policy acquire needs, and stop")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *printPolicy {
+		fmt.Fprint(e.stdout, iamPolicy)
+		return nil
+	}
+	if len(sources) == 0 {
+		sources = listFlag{"cloudtrail", "digests"}
+	}
+	for _, s := range sources {
+		if !acquireSources[s] {
+			for _, p := range plannedSources {
+				if s == p {
+					return usageErr("--sources %s: not collected by this version yet (it collects cloudtrail and digests)", s)
+				}
+			}
+			return usageErr("--sources %s: unknown source", s)
+		}
+		o.digests = o.digests || s == "digests"
+	}
+	if *since == "" {
+		return usageErr("acquire needs --since: the start of the period to collect")
+	}
+	var err error
+	if o.since, err = parseTimeFlag("since", *since, false); err != nil {
+		return err
+	}
+	if o.until, err = parseTimeFlag("until", *until, true); err != nil {
+		return err
+	}
+	if o.until.IsZero() {
+		o.until = time.Now().UTC()
+	}
+	if !o.since.Before(o.until) {
+		return usageErr("--since must come before --until")
+	}
+	o.regions = regions
+	if len(o.regions) == 0 || (len(o.regions) == 1 && o.regions[0] == "all") {
+		o.regions = allRegions
+	}
+	o.accounts = accounts
+	dir, err := e.caseDir(*caseFlag)
+	if err != nil {
+		return err
+	}
+	cfg, err := awsConfig(ctx, o)
+	if err != nil {
+		return err
+	}
+	c, st, err := openForWrite(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	defer st.Close()
+	res, err := acquire(ctx, e.stderr, c, cfg, o)
+	if err != nil {
+		return err
+	}
+	writeCoverage(e.stdout, res)
+	toLoad, err := notLoaded(ctx, st, res.stored)
+	if err != nil {
+		return err
+	}
+	if !o.noIngest && len(toLoad) > 0 {
+		fmt.Fprintf(e.stdout, "\n== Loading what was collected\n")
+		sum, err := ingest.Run(ctx, c, st, ingest.Options{Acquired: toLoad})
+		if err != nil {
+			return err
+		}
+		printIngestSummary(e.stdout, c.Meta.ID, sum)
+		if !sum.OK() {
+			return errPartial
+		}
+	}
+	if res.partial() {
+		return errPartial
+	}
+	return nil
+}
+
+// awsConfig loads the standard AWS configuration (profiles, SSO, the
+// environment, instance roles), honouring the SDK's endpoint settings, with
+// the adaptive retryer for throttling, and assumes --role-arn if given.
+func awsConfig(ctx context.Context, o acquireOptions) (aws.Config, error) {
+	opts := []func(*config.LoadOptions) error{config.WithRetryMode(aws.RetryModeAdaptive), config.WithRetryMaxAttempts(8)}
+	if o.profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(o.profile))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if o.roleARN != "" {
+		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), o.roleARN, func(ao *stscreds.AssumeRoleOptions) {
+			ao.RoleSessionName = "harrier-acquire"
+		}))
+	}
+	return cfg, nil
+}
+
+// pathStyle says whether S3 must be addressed path-style: when its endpoint
+// is overridden (an emulator, a VPC endpoint), virtual-hosted names do not
+// resolve.
+func pathStyle(cfg aws.Config) bool {
+	return cfg.BaseEndpoint != nil || os.Getenv("AWS_ENDPOINT_URL_S3") != ""
+}
+
+type acquireResult struct {
+	caller    map[string]string
+	trails    []trails.Trail
+	problems  []trails.Problem
+	collected []collected
+	keyErrs   []string
+	stored    []string // evidence paths of logs, digests and sidecars acquired (to load)
+	took      time.Duration
+}
+
+type collected struct {
+	trail trails.Trail
+	stats trails.Stats
+	err   string
+}
+
+func (r acquireResult) partial() bool {
+	if len(r.problems) > 0 || len(r.keyErrs) > 0 {
+		return true
+	}
+	for _, c := range r.collected {
+		if c.err != "" || len(c.stats.Failed) > 0 || len(c.stats.Problems) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func acquire(ctx context.Context, log io.Writer, c *casefile.Case, cfg aws.Config, o acquireOptions) (acquireResult, error) {
+	start := time.Now()
+	var res acquireResult
+	stamp := time.Now().UTC().Format("20060102T150405Z")
+	// who the evidence is acquired as, first: it goes in the chain of custody
+	id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return res, fmt.Errorf("who am I (sts:GetCallerIdentity): %w", err)
+	}
+	res.caller = map[string]string{"account": aws.ToString(id.Account), "arn": aws.ToString(id.Arn), "user_id": aws.ToString(id.UserId)}
+	body, _ := json.MarshalIndent(res.caller, "", "  ")
+	if _, err := c.AddAcquired("aws/acquisitions/"+stamp+"/caller-identity.json", "aws:sts:GetCallerIdentity", "aws-caller-identity", body,
+		map[string]any{"service": "sts", "api": "GetCallerIdentity", "request_time": time.Now().UTC(), "profile": o.profile, "role_arn": o.roleARN}); err != nil {
+		return res, err
+	}
+	fmt.Fprintf(log, "acquiring as %s (account %s)\n", safe(res.caller["arn"]), safe(res.caller["account"]))
+
+	clients := map[string]trails.CloudTrailAPI{}
+	for _, r := range o.regions {
+		region := r
+		clients[region] = ctapi.NewFromConfig(cfg, func(co *ctapi.Options) { co.Region = region })
+	}
+	d, err := trails.Discover(ctx, clients)
+	if err != nil {
+		return res, err
+	}
+	res.trails, res.problems = d.Trails, d.Problems
+	for _, r := range d.Responses {
+		b, _ := json.MarshalIndent(r, "", "  ")
+		if _, err := c.AddAcquired("aws/"+res.caller["account"]+"/"+r.Path(), "aws:cloudtrail:"+r.API+":"+r.Region, "aws-api-response", b,
+			map[string]any{"service": r.Service, "api": r.API, "region": r.Region, "trail": r.Trail, "request_time": r.RequestTime}); err != nil {
+			return res, err
+		}
+	}
+	sink := trails.CaseSink(c)
+	done := map[string]bool{}
+	for _, t := range d.Trails {
+		if t.Bucket == "" || done[t.Bucket+"/"+t.Prefix] {
+			continue
+		}
+		done[t.Bucket+"/"+t.Prefix] = true
+		fmt.Fprintf(log, "collecting %s from s3://%s/%s\n", safe(t.ARN), safe(t.Bucket), safe(t.Prefix))
+		client := s3.NewFromConfig(cfg, func(so *s3.Options) {
+			so.UsePathStyle = pathStyle(cfg)
+			so.Region = bucketRegion(ctx, cfg, t)
+		})
+		stats, err := trails.Collect(ctx, client, t, trails.Options{Accounts: o.accounts, Regions: regionFilter(o), Since: o.since, Until: o.until, Concurrency: o.concurrency}, sink)
+		col := collected{trail: t, stats: stats}
+		if err != nil {
+			if ctx.Err() != nil {
+				return res, err // interrupted: what was stored stays, a re-run resumes
+			}
+			col.err = err.Error()
+		}
+		res.collected = append(res.collected, col)
+	}
+	// what this run (or an interrupted earlier one) stored and the store
+	// has not loaded: every acquired log, digest and sidecar
+	for _, e := range c.Latest() {
+		if !strings.HasPrefix(e.Path, "evidence/s3/") {
+			continue
+		}
+		switch e.Content {
+		case "cloudtrail-log", "cloudtrail-digest", "digest-metadata":
+			res.stored = append(res.stored, e.Path)
+		}
+	}
+	sort.Strings(res.stored)
+	if o.digests {
+		if err := fetchKeysWith(ctx, log, c, cfg); err != nil {
+			res.keyErrs = append(res.keyErrs, err.Error())
+		}
+	}
+	res.took = time.Since(start)
+	return res, nil
+}
+
+// regionFilter narrows the logs to the regions asked, unless all were.
+func regionFilter(o acquireOptions) []string {
+	if len(o.regions) == len(allRegions) {
+		return nil
+	}
+	return o.regions
+}
+
+// bucketRegion asks S3 where a trail's bucket lives; the trail's home
+// region when it cannot tell.
+func bucketRegion(ctx context.Context, cfg aws.Config, t trails.Trail) string {
+	client := s3.NewFromConfig(cfg, func(so *s3.Options) { so.UsePathStyle = pathStyle(cfg) })
+	out, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(t.Bucket)})
+	if err == nil && aws.ToString(out.BucketRegion) != "" {
+		return aws.ToString(out.BucketRegion)
+	}
+	if t.HomeRegion != "" {
+		return t.HomeRegion
+	}
+	return cfg.Region
+}
+
+// writeCoverage prints, per trail, account and region, what the bucket held
+// in the window and what was collected, and what was missing or denied.
+func writeCoverage(w io.Writer, r acquireResult) {
+	fmt.Fprintf(w, "== Acquired as %s\n", safe(r.caller["arn"]))
+	if len(r.trails) == 0 {
+		fmt.Fprintln(w, "No trail found in the regions asked: this account's API history is only in CloudTrail's event history (LookupEvents), which this version does not collect yet.")
+	}
+	for _, t := range r.trails {
+		status := "logging status unknown"
+		if t.Status != nil {
+			status = "logging"
+			if !t.Status.IsLogging {
+				status = "NOT logging"
+				if !t.Status.StopLoggingTime.IsZero() {
+					status += " since " + timeText(t.Status.StopLoggingTime)
+				}
+			}
+		}
+		fmt.Fprintf(w, "\ntrail %s (home %s, %s, multi-region %v, organization %v, log file validation %v) → s3://%s/%s\n",
+			safe(t.ARN), t.HomeRegion, status, t.MultiRegion, t.Organization, t.LogFileValidation, safe(t.Bucket), safe(t.Prefix))
+	}
+	for _, col := range r.collected {
+		s := col.stats
+		failed := 0
+		for _, f := range s.Failed {
+			if !f.Unsigned {
+				failed++
+			}
+		}
+		fmt.Fprintf(w, "\ns3://%s: %d objects in the window, %d downloaded (%s), %d already in the case, %d failed\n",
+			safe(col.trail.Bucket), s.Listed, s.Downloaded, sizeText(s.Bytes), s.Skipped, failed)
+		fmt.Fprintf(w, "  %-14s  %-14s  %-10s  %-10s  %6s  %7s\n", "ACCOUNT", "REGION", "FIRST DAY", "LAST DAY", "LOGS", "DIGESTS")
+		for _, cv := range s.Coverage {
+			acct := cv.Account
+			if cv.Org != "" {
+				acct = cv.Org + "/" + acct
+			}
+			fmt.Fprintf(w, "  %-14s  %-14s  %-10s  %-10s  %6d  %7d\n", safe(acct), safe(cv.Region), cv.FirstDay.Format("2006-01-02"), cv.LastDay.Format("2006-01-02"), cv.Logs, cv.Digests)
+		}
+		var unsigned []string
+		for _, f := range s.Failed {
+			if f.Unsigned {
+				unsigned = append(unsigned, f.Key)
+				continue
+			}
+			fmt.Fprintf(w, "  %s  %s: %s\n", deniedWord(f.Denied), safe(f.Key), safe(f.Error))
+		}
+		if len(unsigned) > 0 {
+			fmt.Fprintf(w, "  unsigned  %d digests carry no signature in their S3 metadata: kept, but they cannot be verified (the first: %s)\n", len(unsigned), safe(unsigned[0]))
+		}
+		for _, p := range s.Problems {
+			fmt.Fprintf(w, "  %s  %s %s: %s\n", deniedWord(p.Denied), p.API, safe(p.Target), safe(p.Error))
+		}
+		if col.err != "" {
+			fmt.Fprintf(w, "  stopped: %s\n", safe(col.err))
+		}
+	}
+	for _, p := range r.problems {
+		fmt.Fprintf(w, "%s  %s:%s in %s %s: %s\n", deniedWord(p.Denied), p.Service, p.API, p.Region, safe(p.Target), safe(p.Error))
+	}
+	for _, k := range r.keyErrs {
+		fmt.Fprintf(w, "public keys: %s\n", safe(k))
+	}
+	fmt.Fprintf(w, "\n(took %s)\n", r.took.Round(time.Millisecond))
+}
+
+func deniedWord(denied bool) string {
+	if denied {
+		return "DENIED"
+	}
+	return "failed"
+}
+
+// notLoaded keeps the evidence paths the case's database has not loaded.
+func notLoaded(ctx context.Context, st *store.Store, paths []string) ([]string, error) {
+	rows, err := st.DB().QueryContext(ctx, `SELECT DISTINCT evidence_file FROM files`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	done := map[string]bool{}
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			return nil, err
+		}
+		done[p] = true
+	}
+	var out []string
+	for _, p := range paths {
+		if !done[p] {
+			out = append(out, p)
+		}
+	}
+	return out, rows.Err()
+}
