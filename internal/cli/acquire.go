@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/harrier-ir/harrier/internal/acquire/lookup"
 	"github.com/harrier-ir/harrier/internal/acquire/trails"
 	"github.com/harrier-ir/harrier/internal/casefile"
 	"github.com/harrier-ir/harrier/internal/ingest"
@@ -25,9 +26,9 @@ import (
 
 // acquireSources are the evidence sources this version collects; the rest
 // of the issue's list comes later and is refused by name, not ignored.
-var acquireSources = map[string]bool{"cloudtrail": true, "digests": true}
+var acquireSources = map[string]bool{"cloudtrail": true, "digests": true, "lookup": true}
 
-var plannedSources = []string{"lookup", "flowlogs", "cloudwatch", "guardduty", "securityhub", "inspector", "macie", "iam", "s3", "ec2", "org"}
+var plannedSources = []string{"flowlogs", "cloudwatch", "guardduty", "securityhub", "inspector", "macie", "iam", "s3", "ec2", "org"}
 
 // allRegions are the commercial regions acquire asks when given --regions
 // all (DescribeRegions would need EC2 permissions and its SDK).
@@ -52,7 +53,7 @@ const iamPolicy = `{
     {
       "Sid": "HarrierCloudTrailConfiguration",
       "Effect": "Allow",
-      "Action": ["cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors", "cloudtrail:ListPublicKeys"],
+      "Action": ["cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors", "cloudtrail:ListPublicKeys", "cloudtrail:LookupEvents"],
       "Resource": "*"
     },
     {
@@ -76,7 +77,8 @@ type acquireOptions struct {
 	since, until      time.Time
 	profile, roleARN  string
 	regions, accounts []string
-	digests           bool
+	digests, lookup   bool
+	trails            bool
 	concurrency       int
 	noIngest          bool
 }
@@ -92,7 +94,7 @@ func runAcquire(ctx context.Context, e *env, args []string) error {
 	var regions, accounts, sources listFlag
 	fs.Var(&regions, "regions", "regions to ask: all (default) or a comma-separated list")
 	fs.Var(&accounts, "accounts", "only these accounts' logs (default: every account the trails hold)")
-	fs.Var(&sources, "sources", "what to collect: cloudtrail,digests (default: both)")
+	fs.Var(&sources, "sources", "what to collect: cloudtrail (trail logs from S3), digests, lookup (event history where no trail covers a region); default all three")
 	fs.IntVar(&o.concurrency, "concurrency", 8, "downloads at once")
 	fs.BoolVar(&o.noIngest, "no-ingest", false, "only collect; do not load the logs into the case's database")
 	printPolicy := fs.Bool("print-iam-policy", false, "print the read-only IAM policy acquire needs, and stop")
@@ -104,18 +106,20 @@ func runAcquire(ctx context.Context, e *env, args []string) error {
 		return nil
 	}
 	if len(sources) == 0 {
-		sources = listFlag{"cloudtrail", "digests"}
+		sources = listFlag{"cloudtrail", "digests", "lookup"}
 	}
 	for _, s := range sources {
 		if !acquireSources[s] {
 			for _, p := range plannedSources {
 				if s == p {
-					return usageErr("--sources %s: not collected by this version yet (it collects cloudtrail and digests)", s)
+					return usageErr("--sources %s: not collected by this version yet (it collects cloudtrail, digests and lookup)", s)
 				}
 			}
 			return usageErr("--sources %s: unknown source", s)
 		}
 		o.digests = o.digests || s == "digests"
+		o.lookup = o.lookup || s == "lookup"
+		o.trails = o.trails || s == "cloudtrail" || s == "digests"
 	}
 	if *since == "" {
 		return usageErr("acquire needs --since: the start of the period to collect")
@@ -209,11 +213,13 @@ func pathStyle(cfg aws.Config) bool {
 }
 
 type acquireResult struct {
+	lookups   []lookupRun
 	caller    map[string]string
 	trails    []trails.Trail
 	problems  []trails.Problem
 	collected []collected
 	keyErrs   []string
+	notes     []string
 	stored    []string // evidence paths of logs, digests and sidecars acquired (to load)
 	took      time.Duration
 }
@@ -225,6 +231,11 @@ type collected struct {
 }
 
 func (r acquireResult) partial() bool {
+	for _, l := range r.lookups {
+		if l.err != "" {
+			return true
+		}
+	}
 	if len(r.problems) > 0 || len(r.keyErrs) > 0 {
 		return true
 	}
@@ -273,7 +284,7 @@ func acquire(ctx context.Context, log io.Writer, c *casefile.Case, cfg aws.Confi
 	sink := trails.CaseSink(c)
 	done := map[string]bool{}
 	for _, t := range d.Trails {
-		if t.Bucket == "" || done[t.Bucket+"/"+t.Prefix] {
+		if !o.trails || t.Bucket == "" || done[t.Bucket+"/"+t.Prefix] {
 			continue
 		}
 		done[t.Bucket+"/"+t.Prefix] = true
@@ -292,14 +303,17 @@ func acquire(ctx context.Context, log io.Writer, c *casefile.Case, cfg aws.Confi
 		}
 		res.collected = append(res.collected, col)
 	}
-	// what this run (or an interrupted earlier one) stored and the store
-	// has not loaded: every acquired log, digest and sidecar
-	for _, e := range c.Latest() {
-		if !strings.HasPrefix(e.Path, "evidence/s3/") {
-			continue
+	if o.lookup {
+		if err := lookupUncovered(ctx, log, c, cfg, o, &res); err != nil {
+			return res, err
 		}
-		switch e.Content {
-		case "cloudtrail-log", "cloudtrail-digest", "digest-metadata":
+	}
+	// what this run (or an interrupted earlier one) stored and the store
+	// has not loaded: every acquired log, digest, sidecar and event page
+	for _, e := range c.Latest() {
+		switch {
+		case strings.HasPrefix(e.Path, "evidence/s3/") && (e.Content == "cloudtrail-log" || e.Content == "cloudtrail-digest" || e.Content == "digest-metadata"),
+			strings.HasPrefix(e.Path, "evidence/lookup-events/") && e.Content == lookup.ContentPage:
 			res.stored = append(res.stored, e.Path)
 		}
 	}
@@ -340,7 +354,7 @@ func bucketRegion(ctx context.Context, cfg aws.Config, t trails.Trail) string {
 func writeCoverage(w io.Writer, r acquireResult) {
 	fmt.Fprintf(w, "== Acquired as %s\n", safe(r.caller["arn"]))
 	if len(r.trails) == 0 {
-		fmt.Fprintln(w, "No trail found in the regions asked: this account's API history is only in CloudTrail's event history (LookupEvents), which this version does not collect yet.")
+		fmt.Fprintln(w, "No trail found in the regions asked: this account's API history is only in CloudTrail's event history (LookupEvents: management events of the last 90 days).")
 	}
 	for _, t := range r.trails {
 		status := "logging status unknown"
@@ -398,6 +412,23 @@ func writeCoverage(w io.Writer, r acquireResult) {
 	for _, k := range r.keyErrs {
 		fmt.Fprintf(w, "public keys: %s\n", safe(k))
 	}
+	if len(r.lookups) > 0 {
+		fmt.Fprintf(w, "\nevent history (LookupEvents: management events, 90 days) where no trail covers the region\n")
+	}
+	for _, l := range r.lookups {
+		switch {
+		case l.err != "":
+			fmt.Fprintf(w, "  %-14s  %s: %s\n", l.region, deniedWord(l.denied), safe(l.err))
+		case l.stats.Skipped:
+			fmt.Fprintf(w, "  %-14s  already in the case\n", l.region)
+		default:
+			fmt.Fprintf(w, "  %-14s  %d events in %d pages (%d requests, %d throttled), %s → %s\n", l.region, l.stats.Events, l.stats.Pages,
+				l.stats.Requests, l.stats.Throttled, timeText(l.stats.Oldest), timeText(l.stats.Newest))
+		}
+	}
+	for _, n := range r.notes {
+		fmt.Fprintf(w, "note: %s\n", safe(n))
+	}
 	fmt.Fprintf(w, "\n(took %s)\n", r.took.Round(time.Millisecond))
 }
 
@@ -430,4 +461,62 @@ func notLoaded(ctx context.Context, st *store.Store, paths []string) ([]string, 
 		}
 	}
 	return out, rows.Err()
+}
+
+type lookupRun struct {
+	region string
+	stats  lookup.Stats
+	err    string
+	denied bool
+}
+
+// lookupHistory is how far back LookupEvents reaches.
+const lookupHistory = 90 * 24 * time.Hour
+
+// lookupUncovered collects CloudTrail's event history (LookupEvents, paced
+// at its limit of 2 requests a second) in each region asked that no trail
+// of the caller's account covers: there, it is the only record.
+func lookupUncovered(ctx context.Context, log io.Writer, c *casefile.Case, cfg aws.Config, o acquireOptions, res *acquireResult) error {
+	account := res.caller["account"]
+	covered := map[string]bool{}
+	all := false
+	for _, t := range res.trails {
+		if t.Account != account && !t.Organization {
+			continue
+		}
+		if t.MultiRegion {
+			all = true
+		}
+		covered[t.HomeRegion] = true
+	}
+	if all {
+		return nil
+	}
+	since := o.since
+	if floor := time.Now().UTC().Add(-lookupHistory); since.Before(floor) {
+		since = floor
+		res.notes = append(res.notes, fmt.Sprintf("LookupEvents reaches back 90 days: event history is collected from %s", timeText(since)))
+	}
+	if !since.Before(o.until) {
+		return nil
+	}
+	sink := lookup.CaseSink(c)
+	for _, region := range o.regions {
+		if covered[region] {
+			continue
+		}
+		fmt.Fprintf(log, "collecting event history (LookupEvents) in %s\n", region)
+		r := region
+		client := ctapi.NewFromConfig(cfg, func(co *ctapi.Options) { co.Region = r })
+		st, err := lookup.Collect(ctx, client, region, lookup.Options{Account: account, Since: since, Until: o.until}, sink)
+		run := lookupRun{region: region, stats: st}
+		if err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			run.err, run.denied = err.Error(), trails.IsDenied(err)
+		}
+		res.lookups = append(res.lookups, run)
+	}
+	return nil
 }

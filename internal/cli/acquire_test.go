@@ -103,3 +103,25 @@ func TestAcquireFromMoto(t *testing.T) {
 		t.Errorf("timeline: %s", errOut)
 	}
 }
+
+// TestAcquireLookupFallback: with no trail, acquire turns to the event
+// history, and says what it got (moto answers LookupEvents, or refuses it:
+// either way it is reported, never silent).
+func TestAcquireLookupFallback(t *testing.T) {
+	srv := awstest.Moto(t)
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL": srv.URL, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "",
+		"AWS_REGION": "us-east-1", "AWS_PROFILE": "", "AWS_CONFIG_FILE": filepath.Join(t.TempDir(), "none"),
+		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(t.TempDir(), "none"), "AWS_EC2_METADATA_DISABLED": "true",
+		"HTTP_PROXY": "", "HTTPS_PROXY": "", "http_proxy": "", "https_proxy": "",
+	} {
+		t.Setenv(k, v)
+	}
+	caseDir := filepath.Join(t.TempDir(), "case")
+	out, errOut, _ := harrier(t, "acquire", "--case", caseDir, "--since", "2026-03-13", "--regions", "us-east-1,eu-west-1")
+	for _, want := range []string{"No trail found", "event history (LookupEvents", "us-east-1", "eu-west-1", "collecting event history (LookupEvents) in eu-west-1"} {
+		if !strings.Contains(out+errOut, want) {
+			t.Errorf("output lacks %q:\n%s%s", want, out, errOut)
+		}
+	}
+}
