@@ -64,14 +64,7 @@ func seedTrail(t *testing.T, endpoint string) {
 func TestAcquireFromMoto(t *testing.T) {
 	srv := awstest.Moto(t)
 	seedTrail(t, srv.URL)
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL": srv.URL, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "",
-		"AWS_REGION": "us-east-1", "AWS_PROFILE": "", "AWS_CONFIG_FILE": filepath.Join(t.TempDir(), "none"),
-		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(t.TempDir(), "none"), "AWS_EC2_METADATA_DISABLED": "true",
-		"HTTP_PROXY": "", "HTTPS_PROXY": "", "http_proxy": "", "https_proxy": "",
-	} {
-		t.Setenv(k, v)
-	}
+	motoEnv(t, srv.URL)
 	caseDir := filepath.Join(t.TempDir(), "case")
 	out, errOut, code := harrier(t, "acquire", "--case", caseDir, "--since", "2026-03-13", "--until", "2026-03-15", "--regions", "us-east-1")
 	// moto has no ListPublicKeys: that is reported, and the run is partial
@@ -109,19 +102,27 @@ func TestAcquireFromMoto(t *testing.T) {
 // either way it is reported, never silent).
 func TestAcquireLookupFallback(t *testing.T) {
 	srv := awstest.Moto(t)
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL": srv.URL, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "",
-		"AWS_REGION": "us-east-1", "AWS_PROFILE": "", "AWS_CONFIG_FILE": filepath.Join(t.TempDir(), "none"),
-		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(t.TempDir(), "none"), "AWS_EC2_METADATA_DISABLED": "true",
-		"HTTP_PROXY": "", "HTTPS_PROXY": "", "http_proxy": "", "https_proxy": "",
-	} {
-		t.Setenv(k, v)
-	}
+	motoEnv(t, srv.URL)
 	caseDir := filepath.Join(t.TempDir(), "case")
 	out, errOut, _ := harrier(t, "acquire", "--case", caseDir, "--since", "2026-03-13", "--regions", "us-east-1,eu-west-1")
 	for _, want := range []string{"No trail found", "event history (LookupEvents", "us-east-1", "eu-west-1", "collecting event history (LookupEvents) in eu-west-1"} {
 		if !strings.Contains(out+errOut, want) {
 			t.Errorf("output lacks %q:\n%s%s", want, out, errOut)
 		}
+	}
+}
+
+// motoEnv points the AWS SDK's standard configuration (what harrier acquire
+// loads, as a user's machine would) at moto, and keeps the machine's own
+// AWS settings out.
+func motoEnv(t *testing.T, endpoint string) {
+	t.Helper()
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "",
+		"AWS_REGION": "us-east-1", "AWS_PROFILE": "", "AWS_CONFIG_FILE": filepath.Join(t.TempDir(), "none"),
+		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(t.TempDir(), "none"), "AWS_EC2_METADATA_DISABLED": "true",
+		"HTTP_PROXY": "", "HTTPS_PROXY": "", "http_proxy": "", "https_proxy": "",
+	} {
+		t.Setenv(k, v)
 	}
 }
