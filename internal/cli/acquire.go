@@ -3,14 +3,17 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	ctapi "github.com/aws/aws-sdk-go-v2/service/cloudtrail"
@@ -78,7 +81,7 @@ type acquireOptions struct {
 	profile, roleARN  string
 	regions, accounts []string
 	digests, lookup   bool
-	trails            bool
+	logs, trails      bool
 	concurrency       int
 	noIngest          bool
 }
@@ -119,7 +122,11 @@ func runAcquire(ctx context.Context, e *env, args []string) error {
 		}
 		o.digests = o.digests || s == "digests"
 		o.lookup = o.lookup || s == "lookup"
+		o.logs = o.logs || s == "cloudtrail"
 		o.trails = o.trails || s == "cloudtrail" || s == "digests"
+	}
+	if len(regions) > 0 && regions[0] != "all" && !slices.Contains([]string(regions), "us-east-1") {
+		fmt.Fprintln(e.stderr, "harrier: note: --regions leaves out us-east-1, where trails deliver the global services' events (IAM, STS, CloudFront); add it to collect them")
 	}
 	if *since == "" {
 		return usageErr("acquire needs --since: the start of the period to collect")
@@ -293,7 +300,8 @@ func acquire(ctx context.Context, log io.Writer, c *casefile.Case, cfg aws.Confi
 			so.UsePathStyle = pathStyle(cfg)
 			so.Region = bucketRegion(ctx, cfg, t)
 		})
-		stats, err := trails.Collect(ctx, client, t, trails.Options{Accounts: o.accounts, Regions: regionFilter(o), Since: o.since, Until: o.until, Concurrency: o.concurrency}, sink)
+		stats, err := trails.Collect(ctx, client, t, trails.Options{Accounts: o.accounts, Regions: regionFilter(o), Since: o.since, Until: o.until,
+			Concurrency: o.concurrency, SkipLogs: !o.logs, SkipDigests: !o.digests}, sink)
 		col := collected{trail: t, stats: stats}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -343,6 +351,13 @@ func bucketRegion(ctx context.Context, cfg aws.Config, t trails.Trail) string {
 	if err == nil && aws.ToString(out.BucketRegion) != "" {
 		return aws.ToString(out.BucketRegion)
 	}
+	// S3 names the bucket's region even when it refuses (301, 403)
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) && re.Response != nil {
+		if r := re.Response.Header.Get("X-Amz-Bucket-Region"); r != "" {
+			return r
+		}
+	}
 	if t.HomeRegion != "" {
 		return t.HomeRegion
 	}
@@ -353,7 +368,16 @@ func bucketRegion(ctx context.Context, cfg aws.Config, t trails.Trail) string {
 // in the window and what was collected, and what was missing or denied.
 func writeCoverage(w io.Writer, r acquireResult) {
 	fmt.Fprintf(w, "== Acquired as %s\n", safe(r.caller["arn"]))
-	if len(r.trails) == 0 {
+	denied := 0
+	for _, p := range r.problems {
+		if p.API == "DescribeTrails" {
+			denied++
+		}
+	}
+	switch {
+	case len(r.trails) == 0 && denied > 0:
+		fmt.Fprintf(w, "Trails unknown: DescribeTrails failed in %d regions (see below), so whether trails exist cannot be told.\n", denied)
+	case len(r.trails) == 0:
 		fmt.Fprintln(w, "No trail found in the regions asked: this account's API history is only in CloudTrail's event history (LookupEvents: management events of the last 90 days).")
 	}
 	for _, t := range r.trails {
@@ -484,6 +508,10 @@ func lookupUncovered(ctx context.Context, log io.Writer, c *casefile.Case, cfg a
 		if t.Account != account && !t.Organization {
 			continue
 		}
+		if why := notCovering(t, o, res); why != "" {
+			res.notes = append(res.notes, fmt.Sprintf("trail %s does not cover the window (%s): event history is collected where it would have", t.ARN, why))
+			continue
+		}
 		if t.MultiRegion {
 			all = true
 		}
@@ -497,7 +525,14 @@ func lookupUncovered(ctx context.Context, log io.Writer, c *casefile.Case, cfg a
 		since = floor
 		res.notes = append(res.notes, fmt.Sprintf("LookupEvents reaches back 90 days: event history is collected from %s", timeText(since)))
 	}
-	if !since.Before(o.until) {
+	// a window still open would be marked complete too early: events are
+	// delivered to the history up to about 15 minutes late
+	until := o.until
+	if latest := time.Now().UTC().Add(-15 * time.Minute).Truncate(time.Minute); until.After(latest) {
+		until = latest
+		res.notes = append(res.notes, fmt.Sprintf("event history is collected up to %s: later events may not have arrived yet; run acquire again later for them", timeText(until)))
+	}
+	if !since.Before(until) {
 		return nil
 	}
 	sink := lookup.CaseSink(c)
@@ -508,7 +543,7 @@ func lookupUncovered(ctx context.Context, log io.Writer, c *casefile.Case, cfg a
 		fmt.Fprintf(log, "collecting event history (LookupEvents) in %s\n", region)
 		r := region
 		client := ctapi.NewFromConfig(cfg, func(co *ctapi.Options) { co.Region = r })
-		st, err := lookup.Collect(ctx, client, region, lookup.Options{Account: account, Since: since, Until: o.until}, sink)
+		st, err := lookup.Collect(ctx, client, region, lookup.Options{Account: account, Since: since, Until: until}, sink)
 		run := lookupRun{region: region, stats: st}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -519,4 +554,47 @@ func lookupUncovered(ctx context.Context, log io.Writer, c *casefile.Case, cfg a
 		res.lookups = append(res.lookups, run)
 	}
 	return nil
+}
+
+// notCovering says why a trail's logs do not stand for the window's
+// management events: not logging (or stopped during it), management events
+// not selected, or its bucket not collected whole. "" when it covers.
+func notCovering(t trails.Trail, o acquireOptions, res *acquireResult) string {
+	switch {
+	case t.Status == nil:
+		return "its status is unknown"
+	case !t.Status.IsLogging:
+		return "it is not logging"
+	case !t.Status.StopLoggingTime.IsZero() && t.Status.StopLoggingTime.After(o.since):
+		return "it was stopped at " + timeText(t.Status.StopLoggingTime)
+	case !t.Status.StartLoggingTime.IsZero() && t.Status.StartLoggingTime.After(o.since):
+		return "it started logging at " + timeText(t.Status.StartLoggingTime)
+	}
+	if !managementEvents(t) {
+		return "its selectors take no management events"
+	}
+	for _, col := range res.collected {
+		if col.trail.Bucket == t.Bucket && (col.err != "" || len(col.stats.Problems) > 0) {
+			return "its bucket could not be collected whole"
+		}
+	}
+	return ""
+}
+
+// managementEvents says whether a trail's selectors record management
+// events (unknown selectors count as no).
+func managementEvents(t trails.Trail) bool {
+	for _, s := range t.EventSelectors {
+		if s.IncludeManagementEvents == nil || *s.IncludeManagementEvents {
+			return true
+		}
+	}
+	for _, a := range t.AdvancedEventSelectors {
+		for _, f := range a.FieldSelectors {
+			if aws.ToString(f.Field) == "eventCategory" && slices.Contains(f.Equals, "Management") {
+				return true
+			}
+		}
+	}
+	return false
 }

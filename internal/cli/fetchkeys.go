@@ -97,5 +97,8 @@ func fetchKeysFor(ctx context.Context, w io.Writer, c *casefile.Case, cfg aws.Co
 	if failed == len(names) {
 		return fmt.Errorf("fetch-keys: no region answered")
 	}
+	if failed > 0 {
+		return fmt.Errorf("fetch-keys: %d of %d regions did not answer: their digests cannot be verified until their keys are fetched", failed, len(names))
+	}
 	return nil
 }

@@ -24,10 +24,15 @@ import (
 // told otherwise.
 const DefaultConcurrency = 8
 
-// digestGrace extends the days whose digests are collected past Until: the
-// digest covering the window's last hour is delivered up to an hour later,
-// so possibly the next day, and without it that hour cannot be verified.
-const digestGrace = 24 * time.Hour
+// logGrace extends the days whose log files are collected past Until: a
+// file lands in the folder of the day it was delivered, typically 5 to 15
+// minutes after its events, so the window's last minutes sit in the next
+// day's folder. digestGrace does the same for digests, which sign the logs
+// of the hour before their own delivery.
+const (
+	logGrace    = 24 * time.Hour
+	digestGrace = 48 * time.Hour
+)
 
 // Options narrow what Collect takes.
 type Options struct {
@@ -36,6 +41,8 @@ type Options struct {
 	Since       time.Time // the first day to take is the one holding Since; zero: from the first
 	Until       time.Time // exclusive; zero: up to the last. Digests are taken a day further.
 	Concurrency int       // downloads at once; DefaultConcurrency when 0
+	SkipLogs    bool      // collect no log files
+	SkipDigests bool      // collect no digest files
 	// Now is the clock of request times; time.Now when nil.
 	Now func() time.Time
 }
@@ -153,7 +160,8 @@ func (c *collector) walk(ctx context.Context, trail Trail, opts Options, jobs ch
 	}
 	logs := window{since: opts.Since, until: opts.Until}
 	digests := logs
-	if !digests.until.IsZero() {
+	if !logs.until.IsZero() {
+		logs.until = logs.until.Add(logGrace)
 		digests.until = digests.until.Add(digestGrace)
 	}
 	accounts, err := w.accounts(ctx, root, set(opts.Accounts))
@@ -173,6 +181,9 @@ func (c *collector) walk(ctx context.Context, trail Trail, opts Options, jobs ch
 			kind string
 			win  window
 		}{{kindLog, logs}, {kindDigest, digests}} {
+			if (k.kind == kindLog && opts.SkipLogs) || (k.kind == kindDigest && opts.SkipDigests) {
+				continue
+			}
 			if err := w.files(ctx, a, k.kind, regions, k.win, send); err != nil {
 				return err
 			}
@@ -225,7 +236,9 @@ func (c *collector) fetch(ctx context.Context, o object) {
 	}
 	rel := "s3/" + c.bucket + "/" + o.key
 	side := rel + integrity.SidecarSuffix
-	if c.sink.Have(rel, o.etag, o.size) && (o.kind != kindDigest || c.sink.Have(side, o.etag, o.size)) {
+	// a signed digest's sidecar is stored before the digest, so the digest
+	// in the case means its sidecar is too; an unsigned one has none
+	if c.sink.Have(rel, o.etag, o.size) {
 		c.mu.Lock()
 		c.st.Skipped++
 		c.mu.Unlock()

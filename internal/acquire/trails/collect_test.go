@@ -38,8 +38,11 @@ func wanted(objs []seeded, opts Options) []string {
 	var keys []string
 	for _, o := range objs {
 		w := window{opts.Since, opts.Until}
-		if o.kind == kindDigest && !w.until.IsZero() {
-			w.until = w.until.Add(digestGrace)
+		if !w.until.IsZero() {
+			w.until = w.until.Add(logGrace)
+			if o.kind == kindDigest {
+				w.until = opts.Until.Add(digestGrace)
+			}
 		}
 		if (len(accounts) == 0 || accounts[o.account]) && (len(regions) == 0 || regions[o.region]) &&
 			w.overlaps(o.day, o.day.AddDate(0, 0, 1)) {
@@ -80,8 +83,11 @@ func checkPruned(t *testing.T, lists []listCall, opts Options) {
 		if len(parts) == 6 {
 			d, err := time.Parse("2006/01/02", strings.Join(parts[3:], "/"))
 			w := window{opts.Since, opts.Until}
-			if parts[1] == kindDigest && !w.until.IsZero() {
-				w.until = w.until.Add(digestGrace)
+			if !w.until.IsZero() {
+				w.until = w.until.Add(logGrace)
+				if parts[1] == kindDigest {
+					w.until = opts.Until.Add(digestGrace)
+				}
 			}
 			if err != nil || !w.overlaps(d, d.AddDate(0, 0, 1)) {
 				t.Errorf("listed %q, a day not asked for", l.prefix)
@@ -94,15 +100,15 @@ func TestCollect(t *testing.T) {
 	tests := []struct {
 		name  string
 		opts  Options
-		count int // objects taken: 3 accounts x 2 regions x (2 logs + 1 digest) a day, at most
+		count int // objects taken: 3 accounts x 2 regions x (2 logs + 1 digest) a day, at most; logs a day past Until, digests two
 	}{
 		{"everything", Options{}, 90},
-		{"a three-day window", Options{Since: day(3, 1), Until: day(3, 4)}, 36 + 24},
-		{"window inside a day", Options{Since: day(3, 2).Add(5 * time.Hour), Until: day(3, 2).Add(6 * time.Hour)}, 12 + 12},
+		{"a three-day window", Options{Since: day(3, 1), Until: day(3, 4)}, 48 + 24},
+		{"window inside a day", Options{Since: day(3, 2).Add(5 * time.Hour), Until: day(3, 2).Add(6 * time.Hour)}, 24 + 18},
 		{"since only, into the next month's absence", Options{Since: day(3, 3)}, 24 + 12},
-		{"until only, the month before", Options{Until: day(3, 1)}, 12 + 12},
+		{"until only, the month before", Options{Until: day(3, 1)}, 24 + 18},
 		{"accounts and a region, org layout included", Options{Accounts: []string{acctA, acctOrg}, Regions: []string{"eu-west-1"},
-			Since: day(3, 1), Until: day(3, 3), Concurrency: 3}, 8 + 6},
+			Since: day(3, 1), Until: day(3, 3), Concurrency: 3}, 12 + 8},
 		{"an account absent from the bucket", Options{Accounts: []string{"444444444444"}}, 0},
 	}
 	for _, tc := range tests {

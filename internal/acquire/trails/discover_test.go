@@ -107,7 +107,7 @@ func TestDiscoverMoto(t *testing.T) {
 		t.Errorf("collected %d of the discovered trail's files, want %d", st.Downloaded, n)
 	}
 	if len(st.Coverage) != 3 || st.Coverage[0].Account != acctA || !st.Coverage[0].FirstDay.Equal(day(3, 2)) ||
-		!st.Coverage[0].LastDay.Equal(day(3, 3)) || st.Coverage[0].Logs != 2 || st.Coverage[0].Digests != 2 || st.Coverage[2].Org != orgID {
+		!st.Coverage[0].LastDay.Equal(day(3, 4)) || st.Coverage[0].Logs != 4 || st.Coverage[0].Digests != 3 || st.Coverage[2].Org != orgID {
 		t.Errorf("coverage %+v", st.Coverage)
 	}
 }
