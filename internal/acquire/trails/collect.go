@@ -91,10 +91,10 @@ var ErrNoBucket = errors.New("the trail has no S3 bucket")
 //
 // Objects the sink already has with the same ETag and size are skipped, so
 // a re-run, or a run after an interrupted one, fetches only what is
-// missing; an object is put only once read whole. Prefixes S3 refuses to
-// list are recorded in Problems and objects that fail in Failed, and the
-// rest goes on. It returns an error when listing fails otherwise, or ctx
-// ends (with what was done so far).
+// missing; an object is put only once read whole. Prefixes S3 does not
+// list (refused, or failing after the SDK's retries) are recorded in
+// Problems and objects that fail in Failed, and the rest goes on. It returns
+// an error when ctx ends (with what was done so far).
 func Collect(ctx context.Context, api S3API, trail Trail, opts Options, sink Sink) (Stats, error) {
 	if trail.Bucket == "" {
 		return Stats{}, fmt.Errorf("collect %s: %w", trail.ARN, ErrNoBucket)

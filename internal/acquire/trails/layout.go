@@ -79,15 +79,20 @@ func (w *walker) ls(ctx context.Context, prefix string) (dirs []string, objs []t
 	}
 }
 
-// lsDirs lists sub-folders of prefix. A refusal is reported through
-// w.denied and yields none; other errors are returned.
+// lsDirs lists sub-folders of prefix. A refusal, or any other failure the
+// SDK's retries did not overcome, is reported through w.denied (as a
+// problem naming the prefix) and yields none, so one bad prefix does not
+// cost the rest of the bucket; only the end of ctx is returned.
 func (w *walker) lsDirs(ctx context.Context, prefix string) ([]string, error) {
 	dirs, _, err := w.ls(ctx, prefix)
-	if err != nil && IsDenied(err) {
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		w.denied(prefix, err)
 		return nil, nil
 	}
-	return dirs, err
+	return dirs, nil
 }
 
 // base returns the last element of a folder prefix ("a/b/" -> "b").
@@ -141,11 +146,11 @@ func (w *walker) files(ctx context.Context, acct accountRoot, kind string, want 
 		err := w.dated(ctx, r, 0, time.Time{}, win, func(day time.Time, dayPrefix string) error {
 			_, objs, err := w.ls(ctx, dayPrefix)
 			if err != nil {
-				if IsDenied(err) {
-					w.denied(dayPrefix, err)
-					return nil
+				if ctx.Err() != nil {
+					return ctx.Err()
 				}
-				return err
+				w.denied(dayPrefix, err) // a problem for this day, not the end of the bucket
+				return nil
 			}
 			for _, o := range objs {
 				key := aws.ToString(o.Key)
