@@ -540,10 +540,18 @@ func lookupUncovered(ctx context.Context, log io.Writer, c *casefile.Case, cfg a
 		if covered[region] {
 			continue
 		}
-		fmt.Fprintf(log, "collecting event history (LookupEvents) in %s\n", region)
+		from := lookup.Resume(c, account, region, since)
+		if !from.Before(until) {
+			res.lookups = append(res.lookups, lookupRun{region: region, stats: lookup.Stats{Skipped: true}})
+			continue
+		}
+		if from.After(since) {
+			res.notes = append(res.notes, fmt.Sprintf("%s: the event history before %s is already in the case", region, timeText(from)))
+		}
+		fmt.Fprintf(log, "collecting event history (LookupEvents) in %s from %s\n", region, timeText(from))
 		r := region
 		client := ctapi.NewFromConfig(cfg, func(co *ctapi.Options) { co.Region = r })
-		st, err := lookup.Collect(ctx, client, region, lookup.Options{Account: account, Since: since, Until: until}, sink)
+		st, err := lookup.Collect(ctx, client, region, lookup.Options{Account: account, Since: from, Until: until}, sink)
 		run := lookupRun{region: region, stats: st}
 		if err != nil {
 			if ctx.Err() != nil {
