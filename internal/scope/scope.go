@@ -226,6 +226,14 @@ GROUP BY access_key_id ORDER BY 2, 1`, s.Value, s.Value)
 			if err := t.addExtra(ctx, `(identity_arn = ? OR session_issuer_arn = ?) AND access_key_id IS NULL`, s.Value, s.Value); err != nil {
 				return err
 			}
+			// another account's copy of a cross-account call names a role
+			// session only as AWSAccount with principalId ROLEID:SESSION:
+			// with only that account's logs, it is the link
+			if acct, session, ok := roleSession(s.Value); ok {
+				if err := t.addExtra(ctx, `identity_type = 'AWSAccount' AND identity_account_id = ? AND principal_id LIKE ? ESCAPE '\'`, acct, "%:"+likeEscape(session)); err != nil {
+					return err
+				}
+			}
 		case "ip":
 			// calls without a key from there first (sign-ins, SAML and web
 			// identity federation, Identity Center), so that the sessions
@@ -303,4 +311,18 @@ func timeText(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339)
+}
+
+// roleSession reads an assumed-role session's ARN
+// (arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION).
+func roleSession(arn string) (account, session string, ok bool) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[2] != "sts" || !strings.HasPrefix(parts[5], "assumed-role/") {
+		return "", "", false
+	}
+	segs := strings.Split(parts[5], "/")
+	if len(segs) < 3 || segs[len(segs)-1] == "" {
+		return "", "", false
+	}
+	return parts[4], segs[len(segs)-1], true
 }

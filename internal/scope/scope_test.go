@@ -368,3 +368,26 @@ func TestScopeJSONShape(t *testing.T) {
 		t.Errorf("seed %s", s)
 	}
 }
+
+// TestScopeTargetCopyOnly: with only the target account's logs, a
+// principal seed naming the caller's role session still finds the hop
+// through the AWSAccount copy of the cross-account call.
+func TestScopeTargetCopyOnly(t *testing.T) {
+	var only [][]byte
+	for _, r := range scenario() {
+		if strings.Contains(string(r), `"eventID":"e06b"`) || strings.Contains(string(r), `"eventID":"e07"`) {
+			only = append(only, r)
+		}
+	}
+	if len(only) != 2 {
+		t.Fatalf("picked %d records", len(only))
+	}
+	st := caseWith(t, only)
+	r, err := Run(context.Background(), st, Options{Seeds: []Seed{{Kind: "principal", Value: "arn:aws:sts::" + acctA + ":assumed-role/Admin/alice"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := keysOf(r); !reflect.DeepEqual(got, []string{"ASIACROSS"}) || r.EventCount != 2 {
+		t.Errorf("keys %v, %d events: want the cross-account session and both events", got, r.EventCount)
+	}
+}
