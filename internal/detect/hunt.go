@@ -3,7 +3,6 @@ package detect
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -23,10 +22,9 @@ const MaxListedEvents = 1000
 // Hit is a finding as the hunt produced it, with everything behind it.
 type Hit struct {
 	Finding
-	Rule     *Rule
-	AllIDs   []string // a finding made elsewhere (analytics): every event behind it
-	Group    string   // a correlation's group-by values
-	Truncate bool     // EventIDs lists fewer than Count
+	Rule   *Rule
+	AllIDs []string // a finding made elsewhere (analytics): every event behind it
+	Group  string   // a correlation's group-by values
 
 	// where a rule's finding is in its Run's scratch table
 	ruleIdx int
@@ -533,9 +531,6 @@ WHERE n <= `+fmt.Sprint(MaxListedEvents)+` ORDER BY rule, k, n`)
 	if err := idRows.Err(); err != nil {
 		return nil, err
 	}
-	for i := range hits {
-		hits[i].Truncate = int64(len(hits[i].EventIDs)) < hits[i].Count
-	}
 	SortHits(hits)
 	return hits, nil
 }
@@ -599,9 +594,4 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-// MarshalJSONL writes one finding per line with the public keys.
-func MarshalJSONL(f Finding) ([]byte, error) {
-	return json.Marshal(f)
 }

@@ -138,7 +138,7 @@ func nullTime(t time.Time) any {
 func FromFinding(f Finding) Hit {
 	h := Hit{Finding: f, AllIDs: f.EventIDs}
 	if len(f.EventIDs) > MaxListedEvents {
-		h.EventIDs, h.Truncate = f.EventIDs[:MaxListedEvents], true
+		h.EventIDs = f.EventIDs[:MaxListedEvents]
 	}
 	return h
 }
