@@ -82,8 +82,13 @@ func (r *Run) EventIDs(ctx context.Context, hit Hit) ([]string, error) {
 	if !hit.fromRun {
 		return hit.AllIDs, nil
 	}
-	rows, err := r.h.conn.QueryContext(ctx, `SELECT `+eidSQL+` FROM hunt_keyed x JOIN events e ON e.rowid = x.rid
+	return queryStrings(ctx, r.h.conn, `SELECT `+eidSQL+` FROM hunt_keyed x JOIN events e ON e.rowid = x.rid
 WHERE x.rule = ? AND x.k = ? ORDER BY e.event_time NULLS LAST, 1`, hit.ruleIdx, hit.key)
+}
+
+// queryStrings runs a query of one string column and returns its rows.
+func queryStrings(ctx context.Context, conn *sql.Conn, q string, args ...any) ([]string, error) {
+	rows, err := conn.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -177,20 +182,7 @@ func (h *hunter) run(ctx context.Context) ([]Hit, error) {
 }
 
 func (h *hunter) eventNames(ctx context.Context) ([]string, error) {
-	rows, err := h.conn.QueryContext(ctx, `SELECT DISTINCT event_name FROM events WHERE event_name IS NOT NULL ORDER BY 1`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return queryStrings(ctx, h.conn, `SELECT DISTINCT event_name FROM events WHERE event_name IS NOT NULL ORDER BY 1`)
 }
 
 type compiled struct {
