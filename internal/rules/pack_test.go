@@ -281,24 +281,7 @@ func loadStore(t *testing.T, records [][]byte) *store.Store {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	load, err := st.BeginLoad(ctx, store.LoadInfo{Started: time.Now()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sink, err := load.NewSink(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, raw := range records {
-		ev, err := cloudtrail.ParseEvent(raw)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := sink.Append(ctx, &ev, raw, "evidence/test.jsonl", int64(i), 0); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := load.Finish(ctx, []store.FileResult{{EvidenceFile: "evidence/test.jsonl", Records: int64(len(records)), Appended: int64(len(records))}}, time.Now()); err != nil {
+	if err := st.LoadRecords(ctx, "evidence/test.jsonl", records, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	return st
