@@ -232,60 +232,9 @@ func ingestFile(ctx context.Context, c *casefile.Case, sink *store.Sink, in inpu
 	}
 	defer intake.Abort()
 	res.EvidenceFile = intake.Path()
-	var rejs []store.Rejection
-	reject := func(idx, off int64, reason string) error {
-		res.Rejected++
-		r := store.Rejection{EvidenceFile: res.EvidenceFile, RecordIndex: idx, ByteOffset: off, Reason: reason}
-		if len(rejs) < maxListedRejections {
-			rejs = append(rejs, r)
-		}
-		return sink.Reject(r)
-	}
-
-	dec, err := cloudtrail.NewDecoder(intake)
+	rejs, err := decode(ctx, intake, sink, &res, counters)
 	if err != nil {
-		res.Error = err.Error()
-	} else {
-		defer dec.Close()
-		for {
-			if res.Records%1024 == 0 && ctx.Err() != nil {
-				return res, false, nil, ctx.Err()
-			}
-			rec, err := dec.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			var re *cloudtrail.RecordError
-			if errors.As(err, &re) {
-				res.Records++
-				counters.Records.Add(1)
-				if err := reject(re.Record, re.Offset, re.Err.Error()); err != nil {
-					return res, false, nil, err
-				}
-				continue
-			}
-			if err != nil {
-				res.Error = err.Error()
-				break
-			}
-			res.Records++
-			counters.Records.Add(1)
-			ev, err := cloudtrail.ParseEvent(rec.Raw)
-			if err != nil {
-				if err := reject(rec.Index, rec.Offset, err.Error()); err != nil {
-					return res, false, nil, err
-				}
-				continue
-			}
-			if err := sink.Append(ctx, &ev, cloudtrail.ValidUTF8(rec.Raw), res.EvidenceFile, rec.Index, rec.Offset); err != nil {
-				return res, false, nil, err
-			}
-			res.Appended++
-		}
-		res.Format = dec.Format().String()
-	}
-	if res.Format == "" {
-		res.Format = cloudtrail.FormatUnknown.String()
+		return res, false, nil, err
 	}
 	entry, isNew, err := intake.Commit(res.Format)
 	if err != nil {
@@ -322,15 +271,46 @@ func ingestAcquired(ctx context.Context, sink *store.Sink, in input, counters *C
 	defer f.Close()
 	h := sha256.New()
 	tee := io.TeeReader(f, h)
+	rejs, err := decode(ctx, tee, sink, &res, counters)
+	if err != nil {
+		return res, false, nil, err
+	}
+	if _, err := io.Copy(io.Discard, tee); err != nil { // the rest, for the hash
+		res.Error, res.Discard = fmt.Sprintf("read %s: %v", in.entry.Path, err), true
+		return res, false, rejs, nil
+	}
+	if sum := hex.EncodeToString(h.Sum(nil)); sum != in.entry.SHA256 {
+		res.Error = fmt.Sprintf("changed since it was acquired: SHA-256 %s, the manifest says %s", sum[:16]+"…", in.entry.SHA256[:16]+"…")
+		res.Discard = true
+		return res, false, rejs, nil
+	}
+	res.SHA256, res.Size = in.entry.SHA256, in.entry.Size
+	return res, false, rejs, nil
+}
+
+// decode reads one file's records into the sink, counting them in res:
+// each record stored, or rejected with its place and reason (the first
+// maxListedRejections returned for the summary). An error in the content
+// ends the file and is kept in res.Error; a returned error is a failure of
+// the store or the end of ctx.
+func decode(ctx context.Context, r io.Reader, sink *store.Sink, res *store.FileResult, counters *Counters) ([]store.Rejection, error) {
 	var rejs []store.Rejection
-	dec, err := cloudtrail.NewDecoder(tee)
+	reject := func(idx, off int64, reason string) error {
+		res.Rejected++
+		rj := store.Rejection{EvidenceFile: res.EvidenceFile, RecordIndex: idx, ByteOffset: off, Reason: reason}
+		if len(rejs) < maxListedRejections {
+			rejs = append(rejs, rj)
+		}
+		return sink.Reject(rj)
+	}
+	dec, err := cloudtrail.NewDecoder(r)
 	if err != nil {
 		res.Error = err.Error()
 	} else {
+		defer dec.Close()
 		for {
 			if res.Records%1024 == 0 && ctx.Err() != nil {
-				dec.Close()
-				return res, false, nil, ctx.Err()
+				return nil, ctx.Err()
 			}
 			rec, err := dec.Next()
 			if errors.Is(err, io.EOF) {
@@ -339,13 +319,9 @@ func ingestAcquired(ctx context.Context, sink *store.Sink, in input, counters *C
 			var re *cloudtrail.RecordError
 			if errors.As(err, &re) {
 				res.Records++
-				res.Rejected++
 				counters.Records.Add(1)
-				r := store.Rejection{EvidenceFile: res.EvidenceFile, RecordIndex: re.Record, ByteOffset: re.Offset, Reason: re.Err.Error()}
-				rejs = append(rejs, r)
-				if err := sink.Reject(r); err != nil {
-					dec.Close()
-					return res, false, nil, err
+				if err := reject(re.Record, re.Offset, re.Err.Error()); err != nil {
+					return nil, err
 				}
 				continue
 			}
@@ -357,38 +333,20 @@ func ingestAcquired(ctx context.Context, sink *store.Sink, in input, counters *C
 			counters.Records.Add(1)
 			ev, err := cloudtrail.ParseEvent(rec.Raw)
 			if err != nil {
-				res.Rejected++
-				r := store.Rejection{EvidenceFile: res.EvidenceFile, RecordIndex: rec.Index, ByteOffset: rec.Offset, Reason: err.Error()}
-				rejs = append(rejs, r)
-				if err := sink.Reject(r); err != nil {
-					dec.Close()
-					return res, false, nil, err
+				if err := reject(rec.Index, rec.Offset, err.Error()); err != nil {
+					return nil, err
 				}
 				continue
 			}
 			if err := sink.Append(ctx, &ev, cloudtrail.ValidUTF8(rec.Raw), res.EvidenceFile, rec.Index, rec.Offset); err != nil {
-				dec.Close()
-				return res, false, nil, err
+				return nil, err
 			}
 			res.Appended++
 		}
 		res.Format = dec.Format().String()
-		dec.Close()
 	}
 	if res.Format == "" {
 		res.Format = cloudtrail.FormatUnknown.String()
 	}
-	n, err := io.Copy(io.Discard, tee) // the rest, for the hash
-	_ = n
-	if err != nil {
-		res.Error, res.Discard = fmt.Sprintf("read %s: %v", in.entry.Path, err), true
-		return res, false, rejs, nil
-	}
-	if sum := hex.EncodeToString(h.Sum(nil)); sum != in.entry.SHA256 {
-		res.Error = fmt.Sprintf("changed since it was acquired: SHA-256 %s, the manifest says %s", sum[:16]+"…", in.entry.SHA256[:16]+"…")
-		res.Discard = true
-		return res, false, rejs, nil
-	}
-	res.SHA256, res.Size = in.entry.SHA256, in.entry.Size
-	return res, false, rejs, nil
+	return rejs, nil
 }
