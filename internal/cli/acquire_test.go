@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -82,9 +84,36 @@ func TestAcquireFromMoto(t *testing.T) {
 	if !strings.Contains(q, "\n2\n") {
 		t.Errorf("events loaded: %q", q)
 	}
-	info, _, _ := harrier(t, "case", "info", "--case", caseDir, "--format", "json")
-	if !strings.Contains(info, "s3/acme-trail/AWSLogs/123456789012/CloudTrail/us-east-1/2026/03/13") && !strings.Contains(info, "evidence") {
-		t.Errorf("case info: %s", info)
+	// each log file is in the manifest with where it came from, and the
+	// file from before the window is not
+	manifest, err := os.ReadFile(filepath.Join(caseDir, "manifest.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs int
+	for _, line := range strings.Split(strings.TrimSpace(string(manifest)), "\n") {
+		var e struct {
+			Path, Content, SHA256 string
+			OriginalPath          string `json:"original_path"`
+			Source                struct{ Bucket, Key, ETag string }
+		}
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("manifest line %q: %v", line, err)
+		}
+		if e.Content != "cloudtrail-log" {
+			continue
+		}
+		logs++
+		if e.Source.Bucket != "acme-trail" || e.Source.ETag == "" || len(e.SHA256) != 64 ||
+			e.Path != "evidence/s3/acme-trail/"+e.Source.Key || e.OriginalPath != "s3://acme-trail/"+e.Source.Key {
+			t.Errorf("log file without its provenance: %s", line)
+		}
+		if strings.Contains(e.Path, "/2026/02/01/") {
+			t.Errorf("a file from before the window was acquired: %s", e.Path)
+		}
+	}
+	if logs != 2 {
+		t.Errorf("%d log files in the manifest, want 2", logs)
 	}
 	// a re-run fetches nothing and loads nothing twice
 	out, errOut, _ = harrier(t, "acquire", "--case", caseDir, "--since", "2026-03-13", "--until", "2026-03-15", "--regions", "us-east-1")
