@@ -2,11 +2,16 @@ package awstest
 
 import (
 	"context"
+	"errors"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
 )
 
 func TestMotoConfigReset(t *testing.T) {
@@ -56,5 +61,32 @@ func TestFindPythonReasons(t *testing.T) {
 	}
 	if len(why) != 1 || !strings.Contains(why[0], "/nonexistent/python3") {
 		t.Errorf("why = %q", why)
+	}
+}
+
+func TestFrontAnswersOrForwards(t *testing.T) {
+	srv := Moto(t)
+	front := Front(t, srv.URL, func(w http.ResponseWriter, r *http.Request, op string) bool {
+		if op != "GetCallerIdentity" {
+			return false
+		}
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(http.StatusForbidden)
+		io.WriteString(w, `<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>no</Message></Error><RequestId>1</RequestId></ErrorResponse>`)
+		return true
+	})
+	cfg := Config(front.URL)
+	_, err := sts.NewFromConfig(cfg).GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "AccessDenied" {
+		t.Fatalf("GetCallerIdentity through Front = %v, want AccessDenied", err)
+	}
+	// anything else reaches moto
+	if _, err := s3.NewFromConfig(cfg, PathStyle).CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String("front-test")}); err != nil {
+		t.Fatalf("CreateBucket through Front: %v", err)
+	}
+	out, err := s3.NewFromConfig(Config(srv.URL), PathStyle).ListBuckets(context.Background(), &s3.ListBucketsInput{})
+	if err != nil || len(out.Buckets) != 1 {
+		t.Fatalf("moto did not get the forwarded CreateBucket: %v %v", out, err)
 	}
 }

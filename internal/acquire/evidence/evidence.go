@@ -6,6 +6,7 @@
 package evidence
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -64,13 +65,39 @@ type Sink interface {
 	Put(rel, content string, data []byte, src Source) error
 }
 
-// PutJSON stores v as indented JSON, an API response or a snapshot.
+// PutJSON stores v as indented JSON, an API response or a snapshot: an
+// SDK output struct keeps the API's member names (as the AWS CLI prints
+// them), without the SDK's ResultMetadata. Keys of objects come out sorted,
+// so the same answer is the same file.
 func PutJSON(s Sink, rel string, v any, src Source) error {
-	b, err := json.MarshalIndent(v, "", "  ")
+	b, err := MarshalJSON(v)
 	if err != nil {
 		return fmt.Errorf("%s: %w", rel, err)
 	}
-	return s.Put(rel, ContentAPI, append(b, '\n'), src)
+	return s.Put(rel, ContentAPI, b, src)
+}
+
+// MarshalJSON is PutJSON's encoding: indented, object keys sorted, the
+// SDK's ResultMetadata dropped, a final newline.
+func MarshalJSON(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var generic any
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if err := d.Decode(&generic); err != nil {
+		return nil, err
+	}
+	if m, ok := generic.(map[string]any); ok {
+		delete(m, "ResultMetadata")
+	}
+	out, err := json.MarshalIndent(generic, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(out, '\n'), nil
 }
 
 // CaseSink stores into a case through Case.AddAcquired: read-only, hashed,
