@@ -123,4 +123,3 @@ WHERE fe.finding_id = ? AND fe.hunt_id = (SELECT max(hunt_id) FROM hunts) ORDER 
 	}
 	return ids, rows.Err()
 }
-
