@@ -62,9 +62,11 @@ func (c *Case) AddAcquired(rel, origin, content string, data []byte, source any)
 		HarrierVersion: c.Version, Operator: c.Op, Content: content, Source: src}
 	c.mu.Lock()
 	err = c.manifest.add(e)
+	c.added++
+	n := c.added
 	c.mu.Unlock()
 	if err != nil {
 		return Entry{}, err
 	}
-	return e, c.Flush()
+	return e, c.syncThrough(n)
 }

@@ -63,6 +63,10 @@ type Case struct {
 	mu       sync.Mutex
 	manifest *manifest
 	reserved map[string]bool
+	added    uint64 // entries added to the manifest since Open (under mu)
+
+	syncMu sync.Mutex // one sync at a time; callers queued behind it share the next
+	synced uint64     // entries known durable (under syncMu)
 }
 
 // Open opens the case in dir, creating it if needed. write takes the case's

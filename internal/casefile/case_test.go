@@ -2,10 +2,12 @@ package casefile
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -108,5 +110,48 @@ func TestOpenRefusesAFolderThatIsNotACase(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, MetaFile)); err == nil {
 		t.Errorf("case.json was written into a folder that is not a case")
+	}
+}
+
+// TestAddAcquiredConcurrent adds from many goroutines at once, as acquire's
+// downloads do, and checks every file is in the manifest once, durable by
+// the time AddAcquired returns (a re-opened case reads them all).
+func TestAddAcquiredConcurrent(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "case")
+	c, err := Open(dir, "test", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 64
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			_, err := c.AddAcquired(fmt.Sprintf("aws/f%02d.json", i), "test", "aws-api-response", []byte(fmt.Sprint(i)), map[string]int{"i": i})
+			errs <- err
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.synced != n {
+		t.Fatalf("synced = %d after every AddAcquired returned, want %d", c.synced, n)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c2, err := Open(dir, "test", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	if got := len(c2.Latest()); got != n {
+		t.Fatalf("re-opened case lists %d entries, want %d", got, n)
 	}
 }

@@ -212,6 +212,7 @@ func (in *Intake) Commit(content string) (Entry, bool, error) {
 	}
 	in.c.mu.Lock()
 	err := in.c.manifest.add(e)
+	in.c.added++
 	in.c.mu.Unlock()
 	if err != nil {
 		return Entry{}, false, err

@@ -148,8 +148,32 @@ func (m *manifest) close() error {
 // Flush makes every evidence copy and manifest entry added so far durable.
 func (c *Case) Flush() error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.manifest.flush()
+	n := c.added
+	c.mu.Unlock()
+	return c.syncThrough(n)
+}
+
+// syncThrough returns once the first n manifest entries (and the evidence
+// files written before them) are on disk. It is a group commit: a sync
+// covers every entry added before it started, so many goroutines adding
+// acquired files at once share one sync instead of queueing one each, and
+// the case's lock (mu) is not held while the disk works, so downloads go
+// on writing meanwhile.
+func (c *Case) syncThrough(n uint64) error {
+	c.syncMu.Lock()
+	defer c.syncMu.Unlock()
+	if c.synced >= n {
+		return nil
+	}
+	c.mu.Lock()
+	target := c.added
+	m := c.manifest
+	c.mu.Unlock()
+	if err := m.flush(); err != nil {
+		return err
+	}
+	c.synced = target
+	return nil
 }
 
 // ManifestProblems lists damaged manifest lines (for example one cut off by
