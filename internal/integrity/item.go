@@ -123,6 +123,8 @@ func (v *verifier) collect() {
 		if r.err != nil {
 			v.problems = append(v.problems, Problem{Kind: ProblemUnreadable, Path: f.Path, Key: r.key,
 				Detail: fmt.Sprintf("a digest's metadata sidecar that cannot be read: %v", r.err)})
+		} else {
+			targets = pairBySignature(targets, r.meta)
 		}
 		for _, it := range targets {
 			if r.err != nil {
@@ -148,6 +150,28 @@ func (v *verifier) collect() {
 }
 
 // sidecarTarget is a path as sidecars and digests are paired by it.
+// pairBySignature narrows the digests a sidecar may belong to when several
+// share its path: a digest object that changed between acquisitions lands
+// under a ".harrier-" name beside the first, and so does its sidecar. Each
+// sidecar belongs to the digests whose signature recorded at acquisition is
+// its own; only when none is does it go to all of them, to be reported.
+func pairBySignature(targets []*digestItem, meta map[string]string) []*digestItem {
+	theirs := strings.TrimSpace(meta[MetaSignature])
+	if len(targets) < 2 || theirs == "" {
+		return targets
+	}
+	var same []*digestItem
+	for _, it := range targets {
+		if sameHex(strings.TrimSpace(it.meta[MetaSignature]), theirs) {
+			same = append(same, it)
+		}
+	}
+	if len(same) == 0 {
+		return targets
+	}
+	return same
+}
+
 func sidecarTarget(p string) string {
 	return alternative.ReplaceAllString(filepath.ToSlash(p), "")
 }
