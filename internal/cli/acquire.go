@@ -62,7 +62,7 @@ const iamPolicy = `{
     {
       "Sid": "HarrierTrailLogs",
       "Effect": "Allow",
-      "Action": ["s3:ListBucket", "s3:GetObject", "s3:GetObjectVersion"],
+      "Action": ["s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketVersioning", "s3:GetBucketLocation", "s3:GetObject", "s3:GetObjectVersion"],
       "Resource": ["arn:aws:s3:::TRAIL-BUCKET", "arn:aws:s3:::TRAIL-BUCKET/*"]
     },
     {
@@ -300,8 +300,13 @@ func acquire(ctx context.Context, log io.Writer, c *casefile.Case, cfg aws.Confi
 			so.UsePathStyle = pathStyle(cfg)
 			so.Region = bucketRegion(ctx, cfg, t)
 		})
+		versioned, verr := bucketVersioned(ctx, client, t.Bucket)
+		if verr != nil {
+			res.problems = append(res.problems, trails.Problem{Service: "s3", API: "GetBucketVersioning", Target: "s3://" + t.Bucket,
+				Denied: trails.IsDenied(verr), Error: verr.Error() + " (deleted or overwritten log files, kept as earlier versions, may be missed)"})
+		}
 		stats, err := trails.Collect(ctx, client, t, trails.Options{Accounts: o.accounts, Regions: regionFilter(o), Since: o.since, Until: o.until,
-			Concurrency: o.concurrency, SkipLogs: !o.logs, SkipDigests: !o.digests}, sink)
+			Concurrency: o.concurrency, SkipLogs: !o.logs, SkipDigests: !o.digests, Versions: versioned}, sink)
 		col := collected{trail: t, stats: stats}
 		if err != nil {
 			if ctx.Err() != nil {
@@ -333,6 +338,17 @@ func acquire(ctx context.Context, log io.Writer, c *casefile.Case, cfg aws.Confi
 	}
 	res.took = time.Since(start)
 	return res, nil
+}
+
+// bucketVersioned asks whether a trail's bucket keeps versions (enabled,
+// or suspended after being enabled): then every version is listed, so that
+// a log file an attacker deleted or overwrote is still collected.
+func bucketVersioned(ctx context.Context, client *s3.Client, bucket string) (bool, error) {
+	out, err := client.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(bucket)})
+	if err != nil {
+		return false, fmt.Errorf("s3 GetBucketVersioning s3://%s: %w", bucket, err)
+	}
+	return out.Status != "", nil
 }
 
 // regionFilter narrows the logs to the regions asked, unless all were.
@@ -419,6 +435,12 @@ func writeCoverage(w io.Writer, r acquireResult) {
 				continue
 			}
 			fmt.Fprintf(w, "  %s  %s: %s\n", deniedWord(f.Denied), safe(f.Key), safe(f.Error))
+		}
+		if s.Noncurrent > 0 {
+			fmt.Fprintf(w, "  versions  %d earlier versions of files (overwritten or deleted) collected beside the current ones\n", s.Noncurrent)
+		}
+		for _, d := range s.Deleted {
+			fmt.Fprintf(w, "  DELETED   %s at %s (delete marker %s): its earlier versions are collected\n", safe(d.Key), timeText(d.At), safe(d.VersionID))
 		}
 		if len(unsigned) > 0 {
 			fmt.Fprintf(w, "  unsigned  %d digests carry no signature in their S3 metadata: kept, but they cannot be verified (the first: %s)\n", len(unsigned), safe(unsigned[0]))

@@ -2,6 +2,8 @@ package trails
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,6 +45,11 @@ type Options struct {
 	Concurrency int       // downloads at once; DefaultConcurrency when 0
 	SkipLogs    bool      // collect no log files
 	SkipDigests bool      // collect no digest files
+	// Versions lists and collects every version of the files (the bucket
+	// is versioned): non-current versions, what deleting or overwriting a
+	// log leaves behind, are fetched by version id, and delete markers
+	// are reported in Stats.Deleted.
+	Versions bool
 	// Now is the clock of request times; time.Now when nil.
 	Now func() time.Time
 }
@@ -57,6 +64,16 @@ type Stats struct {
 	Failed     []Failure  `json:"failed"`     // sorted by key
 	Problems   []Problem  `json:"problems"`   // prefixes S3 refused to list
 	Coverage   []Coverage `json:"coverage"`   // sorted by account, region
+	Noncurrent int        `json:"noncurrent"` // non-current versions found (Options.Versions)
+	Deleted    []Deleted  `json:"deleted"`    // files whose current version is a delete marker, sorted by key
+}
+
+// Deleted is a log or digest file deleted in a versioned bucket: its
+// current version is a delete marker. Its earlier versions are collected.
+type Deleted struct {
+	Key       string    `json:"key"`
+	VersionID string    `json:"version_id"` // the delete marker's
+	At        time.Time `json:"at"`         // when it was deleted
 }
 
 // Failure is one object that could not be acquired.
@@ -151,7 +168,20 @@ func (c *collector) walk(ctx context.Context, trail Trail, opts Options, jobs ch
 		list: func(string) { c.mu.Lock(); c.st.ListCalls++; c.mu.Unlock() },
 		denied: func(prefix string, err error) {
 			c.mu.Lock()
-			c.st.Problems = append(c.st.Problems, newProblem("s3", "ListObjectsV2", "", "s3://"+c.bucket+"/"+prefix, err))
+			api := "ListObjectsV2"
+			if opts.Versions {
+				api = "ListObjectVersions"
+			}
+			c.st.Problems = append(c.st.Problems, newProblem("s3", api, "", "s3://"+c.bucket+"/"+prefix, err))
+			c.mu.Unlock()
+		},
+		versions: opts.Versions,
+		deleted: func(m deleteMarker) {
+			if !strings.HasSuffix(m.key, ".json.gz") {
+				return
+			}
+			c.mu.Lock()
+			c.st.Deleted = append(c.st.Deleted, Deleted{Key: m.key, VersionID: m.versionID, At: m.at})
 			c.mu.Unlock()
 		}}
 	root := "AWSLogs/"
@@ -208,6 +238,9 @@ func (c *collector) listed(o object) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.st.Listed++
+	if o.noncurrent {
+		c.st.Noncurrent++
+	}
 	k := [3]string{o.account, o.region, o.org}
 	cv := c.cover[k]
 	if cv == nil {
@@ -245,7 +278,11 @@ func (c *collector) fetch(ctx context.Context, o object) {
 		return
 	}
 	at := c.now().UTC()
-	out, err := c.api.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(c.bucket), Key: aws.String(o.key)})
+	in := &s3.GetObjectInput{Bucket: aws.String(c.bucket), Key: aws.String(o.key)}
+	if o.versionID != "" {
+		in.VersionId = aws.String(o.versionID) // exactly the version listed, current or not
+	}
+	out, err := c.api.GetObject(ctx, in)
 	if err != nil {
 		c.fail(ctx, o.key, err)
 		return
@@ -258,6 +295,14 @@ func (c *collector) fetch(ctx context.Context, o object) {
 	if err != nil {
 		c.fail(ctx, o.key, fmt.Errorf("s3 GetObject s3://%s/%s: %w", c.bucket, o.key, err))
 		return
+	}
+	if o.noncurrent {
+		// an earlier version goes beside the current one, under the name
+		// the case gives a second, different object at a path (it does not
+		// depend on which version lands first); verify and ingest read it
+		// as the same key
+		rel = alternativeName(rel, data)
+		side = rel[:len(rel)-len(".harrier-")-12] + integrity.SidecarSuffix
 	}
 	src := Source{Service: "s3", API: "GetObject", Bucket: c.bucket, Key: o.key,
 		ETag: unquote(aws.ToString(out.ETag)), Size: int64(len(data)), LastModified: aws.ToTime(out.LastModified).UTC(),
@@ -281,6 +326,9 @@ func (c *collector) fetch(ctx context.Context, o object) {
 		if err == nil && signed {
 			ms := src
 			ms.Part = "metadata"
+			if o.noncurrent {
+				side = alternativeName(side, meta)
+			}
 			err = c.sink.Put(side, cloudtrail.FormatDigestMetadata.String(), meta, ms)
 		}
 		if err != nil {
@@ -296,6 +344,13 @@ func (c *collector) fetch(ctx context.Context, o object) {
 	c.st.Downloaded++
 	c.st.Bytes += int64(len(data))
 	c.mu.Unlock()
+}
+
+// alternativeName is where the case puts a second object with different
+// content at rel: rel.harrier- and the first 12 hex digits of its SHA-256.
+func alternativeName(rel string, data []byte) string {
+	sum := sha256.Sum256(data)
+	return rel + ".harrier-" + hex.EncodeToString(sum[:])[:12]
 }
 
 // fail records a failed object, unless ctx ended: then the failure is the
@@ -350,6 +405,7 @@ func (c *collector) stats() Stats {
 	st := c.st
 	sort.Slice(st.Failed, func(i, j int) bool { return st.Failed[i].Key < st.Failed[j].Key })
 	sort.SliceStable(st.Problems, func(i, j int) bool { return st.Problems[i].Target < st.Problems[j].Target })
+	sort.Slice(st.Deleted, func(i, j int) bool { return st.Deleted[i].Key < st.Deleted[j].Key })
 	for _, k := range slices.SortedFunc(maps.Keys(c.cover), func(a, b [3]string) int {
 		return strings.Compare(a[0]+"/"+a[1]+"/"+a[2], b[0]+"/"+b[1]+"/"+b[2])
 	}) {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 // CloudTrail's S3 key layout:
@@ -36,6 +35,8 @@ const (
 // object is one file the walk found.
 type object struct {
 	key, etag            string
+	versionID            string // set when the bucket's versions are listed
+	noncurrent           bool   // a version replaced or deleted since: what an attacker's DeleteObject leaves behind
 	size                 int64
 	kind                 string // kindLog or kindDigest
 	org, account, region string
@@ -56,11 +57,33 @@ type walker struct {
 	bucket string
 	list   func(prefix string) // counts each ListObjectsV2 call
 	denied func(prefix string, err error)
+	// versions lists every version (ListObjectVersions) instead of the
+	// current objects, in a versioned bucket: a log file deleted by an
+	// attacker is still there as a non-current version behind a delete
+	// marker, and a day whose files were all deleted is still a folder.
+	versions bool
+	deleted  func(m deleteMarker) // a current delete marker found
 }
 
-// ls lists one level under prefix: its sub-folders and its objects,
-// following continuation tokens.
-func (w *walker) ls(ctx context.Context, prefix string) (dirs []string, objs []types.Object, err error) {
+// deleteMarker is a deleted object in a versioned bucket.
+type deleteMarker struct {
+	key, versionID string
+	at             time.Time
+}
+
+// entry is one object version (or the object) a listing found.
+type entry struct {
+	key, etag, versionID string
+	size                 int64
+	noncurrent           bool
+}
+
+// ls lists one level under prefix: its sub-folders and its objects (or
+// every version of them), following continuation tokens.
+func (w *walker) ls(ctx context.Context, prefix string) (dirs []string, objs []entry, err error) {
+	if w.versions {
+		return w.lsVersions(ctx, prefix)
+	}
 	in := &s3.ListObjectsV2Input{Bucket: aws.String(w.bucket), Prefix: aws.String(prefix), Delimiter: aws.String("/")}
 	for {
 		w.list(prefix)
@@ -71,11 +94,42 @@ func (w *walker) ls(ctx context.Context, prefix string) (dirs []string, objs []t
 		for _, p := range out.CommonPrefixes {
 			dirs = append(dirs, aws.ToString(p.Prefix))
 		}
-		objs = append(objs, out.Contents...)
+		for _, o := range out.Contents {
+			objs = append(objs, entry{key: aws.ToString(o.Key), etag: unquote(aws.ToString(o.ETag)), size: aws.ToInt64(o.Size)})
+		}
 		if !aws.ToBool(out.IsTruncated) || aws.ToString(out.NextContinuationToken) == "" {
 			return dirs, objs, nil
 		}
 		in.ContinuationToken = out.NextContinuationToken
+	}
+}
+
+// lsVersions is ls over every version: current ones, non-current ones
+// (fetched by version id), and delete markers (reported).
+func (w *walker) lsVersions(ctx context.Context, prefix string) (dirs []string, objs []entry, err error) {
+	in := &s3.ListObjectVersionsInput{Bucket: aws.String(w.bucket), Prefix: aws.String(prefix), Delimiter: aws.String("/")}
+	for {
+		w.list(prefix)
+		out, err := w.api.ListObjectVersions(ctx, in)
+		if err != nil {
+			return nil, nil, fmt.Errorf("s3 ListObjectVersions s3://%s/%s: %w", w.bucket, prefix, err)
+		}
+		for _, p := range out.CommonPrefixes {
+			dirs = append(dirs, aws.ToString(p.Prefix))
+		}
+		for _, v := range out.Versions {
+			objs = append(objs, entry{key: aws.ToString(v.Key), etag: unquote(aws.ToString(v.ETag)), size: aws.ToInt64(v.Size),
+				versionID: aws.ToString(v.VersionId), noncurrent: !aws.ToBool(v.IsLatest)})
+		}
+		for _, m := range out.DeleteMarkers {
+			if aws.ToBool(m.IsLatest) && w.deleted != nil {
+				w.deleted(deleteMarker{key: aws.ToString(m.Key), versionID: aws.ToString(m.VersionId), at: aws.ToTime(m.LastModified).UTC()})
+			}
+		}
+		if !aws.ToBool(out.IsTruncated) {
+			return dirs, objs, nil
+		}
+		in.KeyMarker, in.VersionIdMarker = out.NextKeyMarker, out.NextVersionIdMarker
 	}
 }
 
@@ -153,11 +207,10 @@ func (w *walker) files(ctx context.Context, acct accountRoot, kind string, want 
 				return nil
 			}
 			for _, o := range objs {
-				key := aws.ToString(o.Key)
-				if strings.HasSuffix(key, "/") || !strings.HasSuffix(key, ".json.gz") {
+				if strings.HasSuffix(o.key, "/") || !strings.HasSuffix(o.key, ".json.gz") {
 					continue // a folder marker, or not a file CloudTrail delivers (it writes .json.gz only)
 				}
-				found(object{key: key, etag: unquote(aws.ToString(o.ETag)), size: aws.ToInt64(o.Size), kind: kind,
+				found(object{key: o.key, etag: o.etag, size: o.size, versionID: o.versionID, noncurrent: o.noncurrent, kind: kind,
 					org: acct.org, account: acct.account, region: region, day: day})
 			}
 			return nil
