@@ -426,7 +426,14 @@ func writeCoverage(w io.Writer, r acquireResult) {
 			if cv.Org != "" {
 				acct = cv.Org + "/" + acct
 			}
-			fmt.Fprintf(w, "  %-14s  %-14s  %-10s  %-10s  %6d  %7d\n", safe(acct), safe(cv.Region), cv.FirstDay.Format("2006-01-02"), cv.LastDay.Format("2006-01-02"), cv.Logs, cv.Digests)
+			first, last := "-", "-"
+			if !cv.FirstDay.IsZero() {
+				first, last = cv.FirstDay.Format("2006-01-02"), cv.LastDay.Format("2006-01-02")
+			}
+			fmt.Fprintf(w, "  %-14s  %-14s  %-10s  %-10s  %6d  %7d\n", safe(acct), safe(cv.Region), first, last, cv.Logs, cv.Digests)
+			if len(cv.NoLogs) > 0 {
+				fmt.Fprintf(w, "  %-14s  %-14s  no log files on %s\n", "", "", dayRanges(cv.NoLogs))
+			}
 		}
 		var unsigned []string
 		for _, f := range s.Failed {
@@ -476,6 +483,24 @@ func writeCoverage(w io.Writer, r acquireResult) {
 		fmt.Fprintf(w, "note: %s\n", safe(n))
 	}
 	fmt.Fprintf(w, "\n(took %s)\n", r.took.Round(time.Millisecond))
+}
+
+// dayRanges writes sorted days as ranges: "2026-03-01, 2026-03-03 → 2026-03-05".
+func dayRanges(days []time.Time) string {
+	var parts []string
+	for i := 0; i < len(days); {
+		j := i
+		for j+1 < len(days) && days[j+1].Equal(days[j].AddDate(0, 0, 1)) {
+			j++
+		}
+		p := days[i].Format("2006-01-02")
+		if j > i {
+			p += " → " + days[j].Format("2006-01-02")
+		}
+		parts = append(parts, p)
+		i = j + 1
+	}
+	return strings.Join(parts, ", ")
 }
 
 func deniedWord(denied bool) string {

@@ -86,7 +86,8 @@ type Failure struct {
 }
 
 // Coverage is what the bucket held for one account and region in the
-// window: the first and last day with files, and how many of each kind.
+// window: the first and last day with files (zero when none), and how many
+// of each kind.
 type Coverage struct {
 	Org      string    `json:"org,omitempty"`
 	Account  string    `json:"account"`
@@ -95,6 +96,11 @@ type Coverage struct {
 	LastDay  time.Time `json:"last_day"`
 	Logs     int       `json:"logs"`
 	Digests  int       `json:"digests"`
+	// NoLogs are the days of the window (Since to Until) without a single
+	// log file for this account and region: logging stopped, files
+	// deleted, or a region quiet all day (CloudTrail delivers only when
+	// there are events). Days with only digests count as without logs.
+	NoLogs []time.Time `json:"no_logs"`
 }
 
 // ErrNoBucket means the trail names no S3 bucket to collect from.
@@ -120,7 +126,8 @@ func Collect(ctx context.Context, api S3API, trail Trail, opts Options, sink Sin
 		return Stats{}, fmt.Errorf("collect %s: until (%s) is not after since (%s)", trail.ARN,
 			opts.Until.UTC().Format(time.RFC3339), opts.Since.UTC().Format(time.RFC3339))
 	}
-	c := &collector{api: api, bucket: trail.Bucket, sink: sink, now: opts.Now, cover: map[[3]string]*Coverage{}}
+	c := &collector{api: api, bucket: trail.Bucket, sink: sink, now: opts.Now, cover: map[[3]string]*Coverage{},
+		days: map[[3]string]map[time.Time]bool{}, win: window{opts.Since, opts.Until}}
 	if c.now == nil {
 		c.now = time.Now
 	}
@@ -160,6 +167,8 @@ type collector struct {
 	mu    sync.Mutex
 	st    Stats
 	cover map[[3]string]*Coverage
+	days  map[[3]string]map[time.Time]bool // days with log files, per coverage row
+	win   window                           // the window asked, for NoLogs
 }
 
 // walk lists the layout and sends each object found to jobs.
@@ -176,6 +185,14 @@ func (c *collector) walk(ctx context.Context, trail Trail, opts Options, jobs ch
 			c.mu.Unlock()
 		},
 		versions: opts.Versions,
+		region: func(acct accountRoot, region string) {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			k := [3]string{acct.account, region, acct.org}
+			if c.cover[k] == nil {
+				c.cover[k] = &Coverage{Org: acct.org, Account: acct.account, Region: region}
+			}
+		},
 		deleted: func(m deleteMarker) {
 			if !strings.HasSuffix(m.key, ".json.gz") {
 				return
@@ -244,8 +261,11 @@ func (c *collector) listed(o object) {
 	k := [3]string{o.account, o.region, o.org}
 	cv := c.cover[k]
 	if cv == nil {
-		cv = &Coverage{Org: o.org, Account: o.account, Region: o.region, FirstDay: o.day, LastDay: o.day}
+		cv = &Coverage{Org: o.org, Account: o.account, Region: o.region}
 		c.cover[k] = cv
+	}
+	if cv.FirstDay.IsZero() {
+		cv.FirstDay, cv.LastDay = o.day, o.day
 	}
 	if o.day.Before(cv.FirstDay) {
 		cv.FirstDay = o.day
@@ -257,7 +277,33 @@ func (c *collector) listed(o object) {
 		cv.Digests++
 	} else {
 		cv.Logs++
+		if c.days[k] == nil {
+			c.days[k] = map[time.Time]bool{}
+		}
+		c.days[k][o.day] = true
 	}
+}
+
+// noLogs lists the window's days without log files for one row. An open
+// window is bounded by the row's own first and last day.
+func (c *collector) noLogs(k [3]string, cv *Coverage) []time.Time {
+	first, last := cv.FirstDay, cv.LastDay
+	if (c.win.since.IsZero() || c.win.until.IsZero()) && first.IsZero() {
+		return nil // no files and an open window: no bounds to list days in
+	}
+	if !c.win.since.IsZero() {
+		first = c.win.since.UTC().Truncate(24 * time.Hour)
+	}
+	if !c.win.until.IsZero() {
+		last = c.win.until.UTC().Add(-time.Nanosecond).Truncate(24 * time.Hour)
+	}
+	var out []time.Time
+	for d := first; !d.After(last); d = d.AddDate(0, 0, 1) {
+		if !c.days[k][d] {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 // fetch acquires one object, unless the sink has it. Errors are recorded;
@@ -409,7 +455,9 @@ func (c *collector) stats() Stats {
 	for _, k := range slices.SortedFunc(maps.Keys(c.cover), func(a, b [3]string) int {
 		return strings.Compare(a[0]+"/"+a[1]+"/"+a[2], b[0]+"/"+b[1]+"/"+b[2])
 	}) {
-		st.Coverage = append(st.Coverage, *c.cover[k])
+		cv := *c.cover[k]
+		cv.NoLogs = c.noLogs(k, &cv)
+		st.Coverage = append(st.Coverage, cv)
 	}
 	return st
 }

@@ -63,6 +63,9 @@ type walker struct {
 	// marker, and a day whose files were all deleted is still a folder.
 	versions bool
 	deleted  func(m deleteMarker) // a current delete marker found
+	// region is told of each region folder walked, files in the window or
+	// not: a region with none is a gap the coverage must show
+	region func(acct accountRoot, region string)
 }
 
 // deleteMarker is a deleted object in a versioned bucket.
@@ -196,6 +199,9 @@ func (w *walker) files(ctx context.Context, acct accountRoot, kind string, want 
 		region := base(r)
 		if len(want) > 0 && !want[region] {
 			continue
+		}
+		if w.region != nil {
+			w.region(acct, region)
 		}
 		err := w.dated(ctx, r, 0, time.Time{}, win, func(day time.Time, dayPrefix string) error {
 			_, objs, err := w.ls(ctx, dayPrefix)

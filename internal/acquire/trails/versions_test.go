@@ -48,6 +48,8 @@ func TestCollectVersions(t *testing.T) {
 	put(gone, `{"Records":[{"eventName":"StopLogging"}]}`, nil)
 	put(digestKey, `{"awsAccountId":"111111111111","logFiles":[]}`, map[string]string{"signature": "aa", "signature-algorithm": "SHA256withRSA"})
 	put(digestKey, `{"awsAccountId":"111111111111","logFiles":[],"x":1}`, map[string]string{"signature": "bb", "signature-algorithm": "SHA256withRSA"})
+	// a region whose only log is outside the window: a gap in it
+	put(keyPrefix+"/AWSLogs/"+acctA+"/CloudTrail/eu-west-1/2026/02/20/"+acctA+"_CloudTrail_eu-west-1_20260220T0000Z_old.json.gz", `{"Records":[]}`, nil)
 	if _, err := api.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(gone)}); err != nil {
 		t.Fatal(err)
 	}
@@ -63,6 +65,10 @@ func TestCollectVersions(t *testing.T) {
 		if st.Downloaded != 3 || st.Noncurrent != 0 || len(st.Deleted) != 0 {
 			t.Fatalf("stats %+v", st)
 		}
+		// the day whose only log was deleted looks empty
+		if got := coverageGaps(st); got != "eu-west-1:2026-03-01,2026-03-02 us-east-1:2026-03-02" {
+			t.Errorf("days without logs: %s", got)
+		}
 	})
 	c := openCase(t)
 	st, err := Collect(ctx, api, trail, opts, CaseSink(c))
@@ -73,6 +79,9 @@ func TestCollectVersions(t *testing.T) {
 	// tampered's original, gone's only version, the first digest
 	if st.Listed != 6 || st.Downloaded != 6 || st.Noncurrent != 3 || len(st.Failed) != 0 || len(st.Problems) != 0 {
 		t.Fatalf("stats %+v", st)
+	}
+	if got := coverageGaps(st); got != "eu-west-1:2026-03-01,2026-03-02 us-east-1:" {
+		t.Errorf("days without logs: %s", got)
 	}
 	if len(st.Deleted) != 1 || st.Deleted[0].Key != gone || st.Deleted[0].At.IsZero() {
 		t.Fatalf("Deleted = %+v, want %s", st.Deleted, gone)
@@ -120,4 +129,18 @@ func TestCollectVersions(t *testing.T) {
 	if again.Downloaded != 0 || again.Skipped != 6 {
 		t.Errorf("re-run: %+v", again)
 	}
+}
+
+// coverageGaps writes each coverage row's days without logs as
+// "region:day,day" in the rows' order.
+func coverageGaps(st Stats) string {
+	var rows []string
+	for _, cv := range st.Coverage {
+		var days []string
+		for _, d := range cv.NoLogs {
+			days = append(days, d.Format("2006-01-02"))
+		}
+		rows = append(rows, cv.Region+":"+strings.Join(days, ","))
+	}
+	return strings.Join(rows, " ")
 }
