@@ -8,8 +8,8 @@ import (
 	"io"
 	"os"
 	"slices"
-	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,17 +20,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/harrier-ir/harrier/internal/acquire/evidence"
 	"github.com/harrier-ir/harrier/internal/acquire/lookup"
 	"github.com/harrier-ir/harrier/internal/acquire/trails"
 	"github.com/harrier-ir/harrier/internal/casefile"
-	"github.com/harrier-ir/harrier/internal/ingest"
-	"github.com/harrier-ir/harrier/internal/store"
 )
 
-// acquireSources are the evidence sources this version collects; the rest
-// of the issue's list comes later and is refused by name, not ignored.
-var acquireSources = map[string]bool{"cloudtrail": true, "digests": true, "lookup": true}
-
+// plannedSources are sources named by the design that this version does
+// not collect yet: refused by name, not ignored.
 var plannedSources = []string{"flowlogs", "cloudwatch", "guardduty", "securityhub", "inspector", "macie", "iam", "s3", "ec2", "org"}
 
 // allRegions are the commercial regions acquire asks when given --regions
@@ -76,14 +73,52 @@ const iamPolicy = `{
 }
 `
 
+// setSources checks --sources against the sources there are and sets
+// what each part of acquire runs; every source when none is named.
+func (o *acquireOptions) setSources(names []string) error {
+	known := map[string]bool{}
+	all := append([]string(nil), trailSources...)
+	for _, s := range apiSources() {
+		all = append(all, s.name)
+	}
+	for _, s := range all {
+		known[s] = true
+	}
+	if len(names) == 0 {
+		names = all
+	}
+	o.sources, o.apiSources = nil, map[string]bool{}
+	for _, s := range names {
+		if !known[s] {
+			if slices.Contains(plannedSources, s) {
+				return usageErr("--sources %s: not collected by this version yet (it collects %s)", s, strings.Join(all, ", "))
+			}
+			return usageErr("--sources %s: unknown source (there are %s)", s, strings.Join(all, ", "))
+		}
+		o.sources = append(o.sources, s)
+		o.digests = o.digests || s == "digests"
+		o.lookup = o.lookup || s == "lookup"
+		o.logs = o.logs || s == "cloudtrail"
+		o.trails = o.trails || s == "cloudtrail" || s == "digests"
+		if !slices.Contains(trailSources, s) {
+			o.apiSources[s] = true
+		}
+	}
+	return nil
+}
+
 type acquireOptions struct {
 	since, until      time.Time
 	profile, roleARN  string
+	roleName          string
 	regions, accounts []string
 	digests, lookup   bool
 	logs, trails      bool
 	concurrency       int
 	noIngest          bool
+	sources           []string        // every source asked, in the order given
+	apiSources        map[string]bool // the API sources among them
+	logGroups         []string        // CloudWatch Logs groups to collect (--log-groups)
 }
 
 func runAcquire(ctx context.Context, e *env, args []string) error {
@@ -93,11 +128,12 @@ func runAcquire(ctx context.Context, e *env, args []string) error {
 	until := fs.String("until", "", "collect up to this time (default: now)")
 	var o acquireOptions
 	fs.StringVar(&o.profile, "profile", "", "the AWS profile to use (default: the standard credential chain)")
-	fs.StringVar(&o.roleARN, "role-arn", "", "assume this responder role first")
+	fs.StringVar(&o.roleARN, "role-arn", "", "assume this responder role first; with {account} in it, assume it in each account of --accounts")
+	fs.StringVar(&o.roleName, "role-name", "", "assume the role of this name in each account of --accounts (as --role-arn arn:aws:iam::{account}:role/NAME)")
 	var regions, accounts, sources listFlag
 	fs.Var(&regions, "regions", "regions to ask: all (default) or a comma-separated list")
 	fs.Var(&accounts, "accounts", "only these accounts' logs (default: every account the trails hold)")
-	fs.Var(&sources, "sources", "what to collect: cloudtrail (trail logs from S3), digests, lookup (event history where no trail covers a region); default all three")
+	fs.Var(&sources, "sources", "what to collect (default: all): cloudtrail (trail logs from S3), digests, lookup (event history where no trail covers a region), and the other sources of docs/CLI.md")
 	fs.IntVar(&o.concurrency, "concurrency", 8, "downloads at once")
 	fs.BoolVar(&o.noIngest, "no-ingest", false, "only collect; do not load the logs into the case's database")
 	printPolicy := fs.Bool("print-iam-policy", false, "print the read-only IAM policy acquire needs, and stop")
@@ -108,22 +144,8 @@ func runAcquire(ctx context.Context, e *env, args []string) error {
 		fmt.Fprint(e.stdout, iamPolicy)
 		return nil
 	}
-	if len(sources) == 0 {
-		sources = listFlag{"cloudtrail", "digests", "lookup"}
-	}
-	for _, s := range sources {
-		if !acquireSources[s] {
-			for _, p := range plannedSources {
-				if s == p {
-					return usageErr("--sources %s: not collected by this version yet (it collects cloudtrail, digests and lookup)", s)
-				}
-			}
-			return usageErr("--sources %s: unknown source", s)
-		}
-		o.digests = o.digests || s == "digests"
-		o.lookup = o.lookup || s == "lookup"
-		o.logs = o.logs || s == "cloudtrail"
-		o.trails = o.trails || s == "cloudtrail" || s == "digests"
+	if err := o.setSources(sources); err != nil {
+		return err
 	}
 	if len(regions) > 0 && regions[0] != "all" && !slices.Contains([]string(regions), "us-east-1") {
 		fmt.Fprintln(e.stderr, "harrier: note: --regions leaves out us-east-1, where trails deliver the global services' events (IAM, STS, CloudFront); add it to collect them")
@@ -149,6 +171,12 @@ func runAcquire(ctx context.Context, e *env, args []string) error {
 		o.regions = allRegions
 	}
 	o.accounts = accounts
+	if (o.roleName != "" || strings.Contains(o.roleARN, accountPlaceholder)) && len(o.accounts) == 0 {
+		return usageErr("--role-name and --role-arn with {account} assume a role in each account of --accounts: name the accounts")
+	}
+	if o.roleName != "" && o.roleARN != "" {
+		return usageErr("give --role-name or --role-arn, not both")
+	}
 	dir, err := e.caseDir(*caseFlag)
 	if err != nil {
 		return err
@@ -163,24 +191,42 @@ func runAcquire(ctx context.Context, e *env, args []string) error {
 	}
 	defer c.Close()
 	defer st.Close()
+	// CloudTrail evidence is loaded as it lands, in batches, unless
+	// --no-ingest; what an interrupted earlier run stored is loaded too
+	var ld *loader
+	stop := make(chan struct{})
+	var loading sync.WaitGroup
+	if !o.noIngest {
+		if ld, err = newLoader(ctx, c, st, e.stderr); err != nil {
+			return err
+		}
+		loading.Go(func() { ld.run(ctx, stop) })
+	}
 	res, err := acquire(ctx, e.stderr, c, cfg, o)
+	close(stop)
+	loading.Wait()
 	if err != nil {
+		if ld != nil && ctx.Err() != nil {
+			// interrupted: what was stored stays; the next run loads the rest
+			fmt.Fprintln(e.stderr, "harrier: acquisition interrupted; what was collected is in the case, and a re-run resumes")
+		}
+		return err
+	}
+	if err := saveCoverage(c, res, o); err != nil {
 		return err
 	}
 	writeCoverage(e.stdout, res)
-	toLoad, err := notLoaded(ctx, st, res.stored)
-	if err != nil {
-		return err
-	}
-	if !o.noIngest && len(toLoad) > 0 {
-		fmt.Fprintf(e.stdout, "\n== Loading what was collected\n")
-		sum, err := ingest.Run(ctx, c, st, ingest.Options{Acquired: toLoad})
+	if ld != nil {
+		sum, batches, err := ld.finish(ctx)
 		if err != nil {
 			return err
 		}
-		printIngestSummary(e.stdout, c.Meta.ID, sum)
-		if !sum.OK() {
-			return errPartial
+		if batches > 0 {
+			fmt.Fprintf(e.stdout, "\n== Loading what was collected\n")
+			printIngestSummary(e.stdout, c.Meta.ID, sum)
+			if !sum.OK() {
+				return errPartial
+			}
 		}
 	}
 	if res.partial() {
@@ -204,7 +250,7 @@ func awsConfig(ctx context.Context, o acquireOptions) (aws.Config, error) {
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
 	}
-	if o.roleARN != "" {
+	if o.roleARN != "" && !strings.Contains(o.roleARN, accountPlaceholder) {
 		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), o.roleARN, func(ao *stscreds.AssumeRoleOptions) {
 			ao.RoleSessionName = "harrier-acquire"
 		}))
@@ -220,15 +266,30 @@ func pathStyle(cfg aws.Config) bool {
 }
 
 type acquireResult struct {
-	lookups   []lookupRun
-	caller    map[string]string
-	trails    []trails.Trail
-	problems  []trails.Problem
+	stamp     string
+	caller    map[string]string // who acquire ran as
+	accounts  []accountRun      // each account collected from
+	unreached []accountFailure  // accounts whose role could not be assumed
 	collected []collected
+	coverage  []evidence.Coverage // the API sources, per account and region
 	keyErrs   []string
 	notes     []string
-	stored    []string // evidence paths of logs, digests and sidecars acquired (to load)
 	took      time.Duration
+}
+
+// note adds a note once.
+func (r *acquireResult) note(s string) {
+	if !slices.Contains(r.notes, s) {
+		r.notes = append(r.notes, s)
+	}
+}
+
+// accountRun is what acquire found and collected in one account.
+type accountRun struct {
+	target
+	trails   []trails.Trail
+	problems []trails.Problem
+	lookups  []lookupRun
 }
 
 type collected struct {
@@ -238,106 +299,164 @@ type collected struct {
 }
 
 func (r acquireResult) partial() bool {
-	for _, l := range r.lookups {
-		if l.err != "" {
+	if len(r.unreached) > 0 || len(r.keyErrs) > 0 {
+		return true
+	}
+	for _, a := range r.accounts {
+		if len(a.problems) > 0 {
 			return true
 		}
-	}
-	if len(r.problems) > 0 || len(r.keyErrs) > 0 {
-		return true
+		for _, l := range a.lookups {
+			if l.err != "" {
+				return true
+			}
+		}
 	}
 	for _, c := range r.collected {
 		if c.err != "" || len(c.stats.Failed) > 0 || len(c.stats.Problems) > 0 {
 			return true
 		}
 	}
+	for _, cv := range r.coverage {
+		if len(cv.Problems) > 0 {
+			return true
+		}
+	}
 	return false
+}
+
+// trails lists every trail found, in every account.
+func (r acquireResult) trails() []trails.Trail {
+	var out []trails.Trail
+	for _, a := range r.accounts {
+		out = append(out, a.trails...)
+	}
+	return out
 }
 
 func acquire(ctx context.Context, log io.Writer, c *casefile.Case, cfg aws.Config, o acquireOptions) (acquireResult, error) {
 	start := time.Now()
-	var res acquireResult
-	stamp := time.Now().UTC().Format("20060102T150405Z")
+	res := acquireResult{stamp: time.Now().UTC().Format("20060102T150405Z")}
 	// who the evidence is acquired as, first: it goes in the chain of custody
 	id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
 		return res, fmt.Errorf("who am I (sts:GetCallerIdentity): %w", err)
 	}
 	res.caller = map[string]string{"account": aws.ToString(id.Account), "arn": aws.ToString(id.Arn), "user_id": aws.ToString(id.UserId)}
-	body, _ := json.MarshalIndent(res.caller, "", "  ")
-	if _, err := c.AddAcquired("aws/acquisitions/"+stamp+"/caller-identity.json", "aws:sts:GetCallerIdentity", "aws-caller-identity", body,
-		map[string]any{"service": "sts", "api": "GetCallerIdentity", "request_time": time.Now().UTC(), "profile": o.profile, "role_arn": o.roleARN}); err != nil {
+	if err := putCaller(c, "aws/acquisitions/"+res.stamp+"/caller-identity.json", res.caller, o.profile, o.roleARN); err != nil {
 		return res, err
 	}
 	fmt.Fprintf(log, "acquiring as %s (account %s)\n", safe(res.caller["arn"]), safe(res.caller["account"]))
-
-	clients := map[string]trails.CloudTrailAPI{}
-	for _, r := range o.regions {
-		region := r
-		clients[region] = ctapi.NewFromConfig(cfg, func(co *ctapi.Options) { co.Region = region })
-	}
-	d, err := trails.Discover(ctx, clients)
-	if err != nil {
+	tgts, failed := targets(ctx, log, cfg, res.caller, o)
+	res.unreached = failed
+	if err := ctx.Err(); err != nil {
 		return res, err
-	}
-	res.trails, res.problems = d.Trails, d.Problems
-	for _, r := range d.Responses {
-		b, _ := json.MarshalIndent(r, "", "  ")
-		if _, err := c.AddAcquired("aws/"+res.caller["account"]+"/"+r.Path(), "aws:cloudtrail:"+r.API+":"+r.Region, "aws-api-response", b,
-			map[string]any{"service": r.Service, "api": r.API, "region": r.Region, "trail": r.Trail, "request_time": r.RequestTime}); err != nil {
-			return res, err
-		}
 	}
 	sink := trails.CaseSink(c)
 	done := map[string]bool{}
-	for _, t := range d.Trails {
-		if !o.trails || t.Bucket == "" || done[t.Bucket+"/"+t.Prefix] {
-			continue
-		}
-		done[t.Bucket+"/"+t.Prefix] = true
-		fmt.Fprintf(log, "collecting %s from s3://%s/%s\n", safe(t.ARN), safe(t.Bucket), safe(t.Prefix))
-		client := s3.NewFromConfig(cfg, func(so *s3.Options) {
-			so.UsePathStyle = pathStyle(cfg)
-			so.Region = bucketRegion(ctx, cfg, t)
-		})
-		versioned, verr := bucketVersioned(ctx, client, t.Bucket)
-		if verr != nil {
-			res.problems = append(res.problems, trails.Problem{Service: "s3", API: "GetBucketVersioning", Target: "s3://" + t.Bucket,
-				Denied: trails.IsDenied(verr), Error: verr.Error() + " (deleted or overwritten log files, kept as earlier versions, may be missed)"})
-		}
-		stats, err := trails.Collect(ctx, client, t, trails.Options{Accounts: o.accounts, Regions: regionFilter(o), Since: o.since, Until: o.until,
-			Concurrency: o.concurrency, SkipLogs: !o.logs, SkipDigests: !o.digests, Versions: versioned}, sink)
-		col := collected{trail: t, stats: stats}
-		if err != nil {
-			if ctx.Err() != nil {
-				return res, err // interrupted: what was stored stays, a re-run resumes
+	for _, t := range tgts {
+		if t.role != "" {
+			fmt.Fprintf(log, "account %s: as %s\n", t.account, safe(t.caller["arn"]))
+			if err := putCaller(c, "aws/acquisitions/"+res.stamp+"/caller-identity-"+t.account+".json", t.caller, o.profile, t.role); err != nil {
+				return res, err
 			}
-			col.err = err.Error()
 		}
-		res.collected = append(res.collected, col)
-	}
-	if o.lookup {
-		if err := lookupUncovered(ctx, log, c, cfg, o, &res); err != nil {
+		run, err := acquireTrails(ctx, log, c, t, o, sink, done, &res)
+		res.accounts = append(res.accounts, run)
+		if err != nil {
 			return res, err
 		}
 	}
-	// what this run (or an interrupted earlier one) stored and the store
-	// has not loaded: every acquired log, digest, sidecar and event page
-	for _, e := range c.Latest() {
-		switch {
-		case strings.HasPrefix(e.Path, "evidence/s3/") && (e.Content == "cloudtrail-log" || e.Content == "cloudtrail-digest" || e.Content == "digest-metadata"),
-			strings.HasPrefix(e.Path, "evidence/lookup-events/") && e.Content == lookup.ContentPage:
-			res.stored = append(res.stored, e.Path)
+	if o.lookup {
+		for i := range res.accounts {
+			if err := lookupUncovered(ctx, log, c, &res.accounts[i], o, &res); err != nil {
+				return res, err
+			}
 		}
 	}
-	sort.Strings(res.stored)
 	if o.digests {
 		if err := fetchKeysWith(ctx, log, c, cfg); err != nil {
 			res.keyErrs = append(res.keyErrs, err.Error())
 		}
 	}
+	for _, t := range tgts {
+		if err := acquireAPISources(ctx, log, c, t, o, res.stamp, &res); err != nil {
+			return res, err
+		}
+	}
+	if len(o.accounts) > 0 && perAccountRole(o, "aws") == "" && len(o.apiSources) > 0 {
+		res.note(fmt.Sprintf("--accounts narrows the trail logs to %s; the other sources were collected in %s only (give --role-name or --role-arn with {account} to collect each account's)",
+			strings.Join(o.accounts, ", "), res.caller["account"]))
+	}
 	res.took = time.Since(start)
 	return res, nil
+}
+
+// putCaller records an identity acquire ran as, in the chain of custody.
+func putCaller(c *casefile.Case, rel string, caller map[string]string, profile, role string) error {
+	body, _ := json.MarshalIndent(caller, "", "  ")
+	_, err := c.AddAcquired(rel, "aws:sts:GetCallerIdentity", "aws-caller-identity", body,
+		map[string]any{"service": "sts", "api": "GetCallerIdentity", "request_time": time.Now().UTC(), "profile": profile, "role_arn": role})
+	return err
+}
+
+// acquireTrails discovers one account's trails and collects the log and
+// digest files of those whose bucket was not collected yet (an
+// organisation trail appears in every member account).
+func acquireTrails(ctx context.Context, log io.Writer, c *casefile.Case, t target, o acquireOptions, sink trails.Sink, done map[string]bool, res *acquireResult) (accountRun, error) {
+	run := accountRun{target: t}
+	if !o.trails && !o.lookup {
+		return run, nil
+	}
+	clients := map[string]trails.CloudTrailAPI{}
+	for _, r := range o.regions {
+		region := r
+		clients[region] = ctapi.NewFromConfig(t.cfg, func(co *ctapi.Options) { co.Region = region })
+	}
+	d, err := trails.Discover(ctx, clients)
+	if err != nil {
+		return run, err
+	}
+	run.trails, run.problems = d.Trails, d.Problems
+	for _, r := range d.Responses {
+		b, _ := json.MarshalIndent(r, "", "  ")
+		// each run's answers in its own folder: the configuration is a
+		// snapshot of a moment, like the other snapshots
+		if _, err := c.AddAcquired("aws/"+t.account+"/snapshots/"+res.stamp+"/"+r.Path(), "aws:cloudtrail:"+r.API+":"+r.Region, "aws-api-response", b,
+			map[string]any{"service": r.Service, "api": r.API, "account": t.account, "region": r.Region, "trail": r.Trail, "request_time": r.RequestTime}); err != nil {
+			return run, err
+		}
+	}
+	for _, tr := range d.Trails {
+		if !o.trails || tr.Bucket == "" || done[tr.Bucket+"/"+tr.Prefix] {
+			continue
+		}
+		done[tr.Bucket+"/"+tr.Prefix] = true
+		fmt.Fprintf(log, "collecting %s from s3://%s/%s\n", safe(tr.ARN), safe(tr.Bucket), safe(tr.Prefix))
+		client := s3.NewFromConfig(t.cfg, func(so *s3.Options) {
+			so.UsePathStyle = pathStyle(t.cfg)
+			so.Region = bucketRegion(ctx, t.cfg, tr)
+		})
+		versioned, verr := bucketVersioned(ctx, client, tr.Bucket)
+		if verr != nil {
+			run.problems = append(run.problems, trails.Problem{Service: "s3", API: "GetBucketVersioning", Target: "s3://" + tr.Bucket,
+				Denied: trails.IsDenied(verr), Error: verr.Error() + " (deleted or overwritten log files, kept as earlier versions, may be missed)"})
+		}
+		var prog trails.Progress
+		bar := startBar(log, "cloudtrail s3://"+tr.Bucket, func() (int64, int64, int64) { return prog.Done.Load(), prog.Listed.Load(), prog.Bytes.Load() })
+		stats, err := trails.Collect(ctx, client, tr, trails.Options{Accounts: o.accounts, Regions: regionFilter(o), Since: o.since, Until: o.until,
+			Concurrency: o.concurrency, SkipLogs: !o.logs, SkipDigests: !o.digests, Versions: versioned, Progress: &prog}, sink)
+		bar.stop()
+		col := collected{trail: tr, stats: stats}
+		if err != nil {
+			if ctx.Err() != nil {
+				return run, err // interrupted: what was stored stays, a re-run resumes
+			}
+			col.err = err.Error()
+		}
+		res.collected = append(res.collected, col)
+	}
+	return run, nil
 }
 
 // bucketVersioned asks whether a trail's bucket keeps versions (enabled,
@@ -380,160 +499,6 @@ func bucketRegion(ctx context.Context, cfg aws.Config, t trails.Trail) string {
 	return cfg.Region
 }
 
-// writeCoverage prints, per trail, account and region, what the bucket held
-// in the window and what was collected, and what was missing or denied.
-func writeCoverage(w io.Writer, r acquireResult) {
-	fmt.Fprintf(w, "== Acquired as %s\n", safe(r.caller["arn"]))
-	denied := 0
-	for _, p := range r.problems {
-		if p.API == "DescribeTrails" {
-			denied++
-		}
-	}
-	switch {
-	case len(r.trails) == 0 && denied > 0:
-		fmt.Fprintf(w, "Trails unknown: DescribeTrails failed in %d regions (see below), so whether trails exist cannot be told.\n", denied)
-	case len(r.trails) == 0:
-		fmt.Fprintln(w, "No trail found in the regions asked: this account's API history is only in CloudTrail's event history (LookupEvents: management events of the last 90 days).")
-	}
-	for _, t := range r.trails {
-		status := "logging status unknown"
-		if t.Status != nil {
-			status = "logging"
-			if !t.Status.IsLogging {
-				status = "NOT logging"
-				if !t.Status.StopLoggingTime.IsZero() {
-					status += " since " + timeText(t.Status.StopLoggingTime)
-				}
-			}
-		}
-		fmt.Fprintf(w, "\ntrail %s (home %s, %s, multi-region %v, organization %v, log file validation %v) → s3://%s/%s\n",
-			safe(t.ARN), t.HomeRegion, status, t.MultiRegion, t.Organization, t.LogFileValidation, safe(t.Bucket), safe(t.Prefix))
-	}
-	for _, col := range r.collected {
-		s := col.stats
-		failed := 0
-		for _, f := range s.Failed {
-			if !f.Unsigned {
-				failed++
-			}
-		}
-		fmt.Fprintf(w, "\ns3://%s: %d objects in the window, %d downloaded (%s), %d already in the case, %d failed\n",
-			safe(col.trail.Bucket), s.Listed, s.Downloaded, sizeText(s.Bytes), s.Skipped, failed)
-		fmt.Fprintf(w, "  %-14s  %-14s  %-10s  %-10s  %6s  %7s\n", "ACCOUNT", "REGION", "FIRST DAY", "LAST DAY", "LOGS", "DIGESTS")
-		for _, cv := range s.Coverage {
-			acct := cv.Account
-			if cv.Org != "" {
-				acct = cv.Org + "/" + acct
-			}
-			first, last := "-", "-"
-			if !cv.FirstDay.IsZero() {
-				first, last = cv.FirstDay.Format("2006-01-02"), cv.LastDay.Format("2006-01-02")
-			}
-			fmt.Fprintf(w, "  %-14s  %-14s  %-10s  %-10s  %6d  %7d\n", safe(acct), safe(cv.Region), first, last, cv.Logs, cv.Digests)
-			if len(cv.NoLogs) > 0 {
-				fmt.Fprintf(w, "  %-14s  %-14s  no log files on %s\n", "", "", dayRanges(cv.NoLogs))
-			}
-		}
-		var unsigned []string
-		for _, f := range s.Failed {
-			if f.Unsigned {
-				unsigned = append(unsigned, f.Key)
-				continue
-			}
-			fmt.Fprintf(w, "  %s  %s: %s\n", deniedWord(f.Denied), safe(f.Key), safe(f.Error))
-		}
-		if s.Noncurrent > 0 {
-			fmt.Fprintf(w, "  versions  %d earlier versions of files (overwritten or deleted) collected beside the current ones\n", s.Noncurrent)
-		}
-		for _, d := range s.Deleted {
-			fmt.Fprintf(w, "  DELETED   %s at %s (delete marker %s): its earlier versions are collected\n", safe(d.Key), timeText(d.At), safe(d.VersionID))
-		}
-		if len(unsigned) > 0 {
-			fmt.Fprintf(w, "  unsigned  %d digests carry no signature in their S3 metadata: kept, but they cannot be verified (the first: %s)\n", len(unsigned), safe(unsigned[0]))
-		}
-		for _, p := range s.Problems {
-			fmt.Fprintf(w, "  %s  %s %s: %s\n", deniedWord(p.Denied), p.API, safe(p.Target), safe(p.Error))
-		}
-		if col.err != "" {
-			fmt.Fprintf(w, "  stopped: %s\n", safe(col.err))
-		}
-	}
-	for _, p := range r.problems {
-		fmt.Fprintf(w, "%s  %s:%s in %s %s: %s\n", deniedWord(p.Denied), p.Service, p.API, p.Region, safe(p.Target), safe(p.Error))
-	}
-	for _, k := range r.keyErrs {
-		fmt.Fprintf(w, "public keys: %s\n", safe(k))
-	}
-	if len(r.lookups) > 0 {
-		fmt.Fprintf(w, "\nevent history (LookupEvents: management events, 90 days) where no trail covers the region\n")
-	}
-	for _, l := range r.lookups {
-		switch {
-		case l.err != "":
-			fmt.Fprintf(w, "  %-14s  %s: %s\n", l.region, deniedWord(l.denied), safe(l.err))
-		case l.stats.Skipped:
-			fmt.Fprintf(w, "  %-14s  already in the case\n", l.region)
-		default:
-			fmt.Fprintf(w, "  %-14s  %d events in %d pages (%d requests, %d throttled), %s → %s\n", l.region, l.stats.Events, l.stats.Pages,
-				l.stats.Requests, l.stats.Throttled, timeText(l.stats.Oldest), timeText(l.stats.Newest))
-		}
-	}
-	for _, n := range r.notes {
-		fmt.Fprintf(w, "note: %s\n", safe(n))
-	}
-	fmt.Fprintf(w, "\n(took %s)\n", r.took.Round(time.Millisecond))
-}
-
-// dayRanges writes sorted days as ranges: "2026-03-01, 2026-03-03 → 2026-03-05".
-func dayRanges(days []time.Time) string {
-	var parts []string
-	for i := 0; i < len(days); {
-		j := i
-		for j+1 < len(days) && days[j+1].Equal(days[j].AddDate(0, 0, 1)) {
-			j++
-		}
-		p := days[i].Format("2006-01-02")
-		if j > i {
-			p += " → " + days[j].Format("2006-01-02")
-		}
-		parts = append(parts, p)
-		i = j + 1
-	}
-	return strings.Join(parts, ", ")
-}
-
-func deniedWord(denied bool) string {
-	if denied {
-		return "DENIED"
-	}
-	return "failed"
-}
-
-// notLoaded keeps the evidence paths the case's database has not loaded.
-func notLoaded(ctx context.Context, st *store.Store, paths []string) ([]string, error) {
-	rows, err := st.DB().QueryContext(ctx, `SELECT DISTINCT evidence_file FROM files`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	done := map[string]bool{}
-	for rows.Next() {
-		var p string
-		if err := rows.Scan(&p); err != nil {
-			return nil, err
-		}
-		done[p] = true
-	}
-	var out []string
-	for _, p := range paths {
-		if !done[p] {
-			out = append(out, p)
-		}
-	}
-	return out, rows.Err()
-}
-
 type lookupRun struct {
 	region string
 	stats  lookup.Stats
@@ -546,17 +511,20 @@ const lookupHistory = 90 * 24 * time.Hour
 
 // lookupUncovered collects CloudTrail's event history (LookupEvents, paced
 // at its limit of 2 requests a second) in each region asked that no trail
-// of the caller's account covers: there, it is the only record.
-func lookupUncovered(ctx context.Context, log io.Writer, c *casefile.Case, cfg aws.Config, o acquireOptions, res *acquireResult) error {
-	account := res.caller["account"]
+// covering the account covers: there, it is the only record.
+func lookupUncovered(ctx context.Context, log io.Writer, c *casefile.Case, run *accountRun, o acquireOptions, res *acquireResult) error {
+	account := run.account
 	covered := map[string]bool{}
 	all := false
-	for _, t := range res.trails {
+	for _, t := range res.trails() {
 		if t.Account != account && !t.Organization {
 			continue
 		}
+		if t.Organization && len(o.accounts) > 0 && !slices.Contains(o.accounts, account) {
+			continue
+		}
 		if why := notCovering(t, o, res); why != "" {
-			res.notes = append(res.notes, fmt.Sprintf("trail %s does not cover the window (%s): event history is collected where it would have", t.ARN, why))
+			res.note(fmt.Sprintf("trail %s does not cover the window (%s): event history is collected where it would have", t.ARN, why))
 			continue
 		}
 		if t.MultiRegion {
@@ -570,14 +538,14 @@ func lookupUncovered(ctx context.Context, log io.Writer, c *casefile.Case, cfg a
 	since := o.since
 	if floor := time.Now().UTC().Add(-lookupHistory); since.Before(floor) {
 		since = floor
-		res.notes = append(res.notes, fmt.Sprintf("LookupEvents reaches back 90 days: event history is collected from %s", timeText(since)))
+		res.note(fmt.Sprintf("LookupEvents reaches back 90 days: event history is collected from %s", timeText(since)))
 	}
 	// a window still open would be marked complete too early: events are
 	// delivered to the history up to about 15 minutes late
 	until := o.until
 	if latest := time.Now().UTC().Add(-15 * time.Minute).Truncate(time.Minute); until.After(latest) {
 		until = latest
-		res.notes = append(res.notes, fmt.Sprintf("event history is collected up to %s: later events may not have arrived yet; run acquire again later for them", timeText(until)))
+		res.note(fmt.Sprintf("event history is collected up to %s: later events may not have arrived yet; run acquire again later for them", timeText(until)))
 	}
 	if !since.Before(until) {
 		return nil
@@ -589,24 +557,24 @@ func lookupUncovered(ctx context.Context, log io.Writer, c *casefile.Case, cfg a
 		}
 		from := lookup.Resume(c, account, region, since)
 		if !from.Before(until) {
-			res.lookups = append(res.lookups, lookupRun{region: region, stats: lookup.Stats{Skipped: true}})
+			run.lookups = append(run.lookups, lookupRun{region: region, stats: lookup.Stats{Skipped: true}})
 			continue
 		}
 		if from.After(since) {
-			res.notes = append(res.notes, fmt.Sprintf("%s: the event history before %s is already in the case", region, timeText(from)))
+			res.note(fmt.Sprintf("%s %s: the event history before %s is already in the case", account, region, timeText(from)))
 		}
 		fmt.Fprintf(log, "collecting event history (LookupEvents) in %s from %s\n", region, timeText(from))
 		r := region
-		client := ctapi.NewFromConfig(cfg, func(co *ctapi.Options) { co.Region = r })
+		client := ctapi.NewFromConfig(run.cfg, func(co *ctapi.Options) { co.Region = r })
 		st, err := lookup.Collect(ctx, client, region, lookup.Options{Account: account, Since: from, Until: until}, sink)
-		run := lookupRun{region: region, stats: st}
+		lr := lookupRun{region: region, stats: st}
 		if err != nil {
 			if ctx.Err() != nil {
 				return err
 			}
-			run.err, run.denied = err.Error(), trails.IsDenied(err)
+			lr.err, lr.denied = err.Error(), trails.IsDenied(err)
 		}
-		res.lookups = append(res.lookups, run)
+		run.lookups = append(run.lookups, lr)
 	}
 	return nil
 }

@@ -67,3 +67,54 @@ func (p *progress) finish() {
 	close(p.stop)
 	p.wg.Wait()
 }
+
+// bar is a one-line progress display for an acquisition source on a
+// terminal: done of total (total 0: unknown), and bytes when known. Off a
+// terminal it says nothing; the summary says what was done.
+type bar struct {
+	quit chan struct{}
+	done chan struct{}
+}
+
+func startBar(w io.Writer, label string, read func() (done, total, bytes int64)) *bar {
+	b := &bar{quit: make(chan struct{}), done: make(chan struct{})}
+	if !isTerminal(w) {
+		close(b.done)
+		return b
+	}
+	start := time.Now()
+	go func() {
+		defer close(b.done)
+		t := time.NewTicker(250 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-b.quit:
+				fmt.Fprint(w, "\r\033[K")
+				return
+			case <-t.C:
+				done, total, bytes := read()
+				line := fmt.Sprintf("%s  %s", label, num(done))
+				if total > 0 {
+					const width = 24
+					filled := int(done * width / max(total, 1))
+					line = fmt.Sprintf("%s  [%s%s] %s/%s", label, strings.Repeat("=", min(filled, width)), strings.Repeat(" ", width-min(filled, width)), num(done), num(total))
+				}
+				if bytes > 0 {
+					line += "  " + sizeText(bytes)
+				}
+				fmt.Fprintf(w, "\r\033[K%s  %s", line, time.Since(start).Round(time.Second))
+			}
+		}
+	}()
+	return b
+}
+
+func (b *bar) stop() {
+	select {
+	case <-b.quit:
+	default:
+		close(b.quit)
+	}
+	<-b.done
+}

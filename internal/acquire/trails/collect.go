@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -52,6 +53,16 @@ type Options struct {
 	Versions bool
 	// Now is the clock of request times; time.Now when nil.
 	Now func() time.Time
+	// Progress, when set, is updated as objects are found and done, for a
+	// progress display.
+	Progress *Progress
+}
+
+// Progress counts a Collect run's objects as it goes.
+type Progress struct {
+	Listed atomic.Int64 // objects found in the window so far
+	Done   atomic.Int64 // downloaded, skipped or failed
+	Bytes  atomic.Int64 // downloaded
 }
 
 // Stats is what Collect did.
@@ -126,7 +137,7 @@ func Collect(ctx context.Context, api S3API, trail Trail, opts Options, sink Sin
 		return Stats{}, fmt.Errorf("collect %s: until (%s) is not after since (%s)", trail.ARN,
 			opts.Until.UTC().Format(time.RFC3339), opts.Since.UTC().Format(time.RFC3339))
 	}
-	c := &collector{api: api, bucket: trail.Bucket, sink: sink, now: opts.Now, cover: map[[3]string]*Coverage{},
+	c := &collector{api: api, bucket: trail.Bucket, sink: sink, now: opts.Now, cover: map[[3]string]*Coverage{}, progress: opts.Progress,
 		days: map[[3]string]map[time.Time]bool{}, win: window{opts.Since, opts.Until}}
 	if c.now == nil {
 		c.now = time.Now
@@ -140,7 +151,11 @@ func Collect(ctx context.Context, api S3API, trail Trail, opts Options, sink Sin
 	for range n {
 		wg.Go(func() {
 			for o := range jobs {
-				c.fetch(ctx, o)
+				n := c.fetch(ctx, o)
+				if c.progress != nil {
+					c.progress.Done.Add(1)
+					c.progress.Bytes.Add(n)
+				}
 			}
 		})
 	}
@@ -164,11 +179,12 @@ type collector struct {
 	sink   Sink
 	now    func() time.Time
 
-	mu    sync.Mutex
-	st    Stats
-	cover map[[3]string]*Coverage
-	days  map[[3]string]map[time.Time]bool // days with log files, per coverage row
-	win   window                           // the window asked, for NoLogs
+	mu       sync.Mutex
+	st       Stats
+	cover    map[[3]string]*Coverage
+	progress *Progress
+	days     map[[3]string]map[time.Time]bool // days with log files, per coverage row
+	win      window                           // the window asked, for NoLogs
 }
 
 // walk lists the layout and sends each object found to jobs.
@@ -255,6 +271,9 @@ func (c *collector) listed(o object) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.st.Listed++
+	if c.progress != nil {
+		c.progress.Listed.Add(1)
+	}
 	if o.noncurrent {
 		c.st.Noncurrent++
 	}
@@ -309,9 +328,9 @@ func (c *collector) noLogs(k [3]string, cv *Coverage) []time.Time {
 // fetch acquires one object, unless the sink has it. Errors are recorded;
 // an object cut short by ctx is dropped silently, to be fetched by the
 // next run.
-func (c *collector) fetch(ctx context.Context, o object) {
+func (c *collector) fetch(ctx context.Context, o object) int64 {
 	if ctx.Err() != nil {
-		return
+		return 0
 	}
 	rel := "s3/" + c.bucket + "/" + o.key
 	side := rel + integrity.SidecarSuffix
@@ -321,7 +340,7 @@ func (c *collector) fetch(ctx context.Context, o object) {
 		c.mu.Lock()
 		c.st.Skipped++
 		c.mu.Unlock()
-		return
+		return 0
 	}
 	at := c.now().UTC()
 	in := &s3.GetObjectInput{Bucket: aws.String(c.bucket), Key: aws.String(o.key)}
@@ -331,7 +350,7 @@ func (c *collector) fetch(ctx context.Context, o object) {
 	out, err := c.api.GetObject(ctx, in)
 	if err != nil {
 		c.fail(ctx, o.key, err)
-		return
+		return 0
 	}
 	data, err := io.ReadAll(out.Body)
 	out.Body.Close()
@@ -340,7 +359,7 @@ func (c *collector) fetch(ctx context.Context, o object) {
 	}
 	if err != nil {
 		c.fail(ctx, o.key, fmt.Errorf("s3 GetObject s3://%s/%s: %w", c.bucket, o.key, err))
-		return
+		return 0
 	}
 	if o.noncurrent {
 		// an earlier version goes beside the current one, under the name
@@ -379,17 +398,18 @@ func (c *collector) fetch(ctx context.Context, o object) {
 		}
 		if err != nil {
 			c.fail(ctx, o.key, fmt.Errorf("store the metadata of s3://%s/%s: %w", c.bucket, o.key, err))
-			return
+			return 0
 		}
 	}
 	if err := c.sink.Put(rel, content, data, src); err != nil {
 		c.fail(ctx, o.key, fmt.Errorf("store s3://%s/%s: %w", c.bucket, o.key, err))
-		return
+		return 0
 	}
 	c.mu.Lock()
 	c.st.Downloaded++
 	c.st.Bytes += int64(len(data))
 	c.mu.Unlock()
+	return int64(len(data))
 }
 
 // alternativeName is where the case puts a second object with different
