@@ -140,6 +140,7 @@ type regionRun struct {
 	throttles *throttles
 	detail    []string // what exists, in a few words, in order
 	span      span
+	read      bool // a page of findings (or of their ids) was read: put saw a filtered call
 }
 
 func newRegionRun(sink evidence.Sink, opts Options, source, service, region string) *regionRun {
@@ -171,6 +172,9 @@ func (r *regionRun) put(rel, api string, page int, params map[string]string, v a
 	if err := evidence.PutJSON(r.sink, path.Join(r.base, rel), v, src); err != nil {
 		return fmt.Errorf("store %s: %w", api, err)
 	}
+	if params["filter"] != "" {
+		r.read = true
+	}
 	return nil
 }
 
@@ -199,11 +203,16 @@ func (r *regionRun) finish() evidence.Coverage {
 }
 
 // findingsDetail is the summary every service's row gives: how many
-// findings, how many archived, how many high or critical.
-func findingsDetail(total, archived, high int) string {
+// findings, how many archived (or, for Inspector, closed or suppressed),
+// how many high or critical; or that none could be read, rather than a
+// "0 findings" that would read as a clean bill.
+func (r *regionRun) findingsDetail(total, archived int, archivedAs string, high int) string {
+	if !r.read {
+		return "findings not read"
+	}
 	s := plural(total, "finding")
 	if archived > 0 {
-		s += fmt.Sprintf(" (%d archived)", archived)
+		s += fmt.Sprintf(" (%d %s)", archived, archivedAs)
 	}
 	if high > 0 {
 		s += fmt.Sprintf(", %d high or critical", high)

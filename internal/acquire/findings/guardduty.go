@@ -108,7 +108,7 @@ func guardDutyRegion(ctx context.Context, r *regionRun, api GuardDutyAPI) error 
 	if len(notEnabled) > 0 {
 		d += fmt.Sprintf(" (%s)", strings.Join(notEnabled, ", "))
 	}
-	r.detail = append(r.detail, d, findingsDetail(total, archived, high))
+	r.detail = append(r.detail, d, r.findingsDetail(total, archived, "archived", high))
 	return nil
 }
 

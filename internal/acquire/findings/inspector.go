@@ -110,14 +110,7 @@ func inspectorRegion(ctx context.Context, r *regionRun, api InspectorAPI) error 
 		in = &next
 	}
 	r.row.Items = total
-	s := plural(total, "finding")
-	if closed > 0 {
-		s += fmt.Sprintf(" (%d closed or suppressed)", closed)
-	}
-	if high > 0 {
-		s += fmt.Sprintf(", %d high or critical", high)
-	}
-	r.detail = append(r.detail, s)
+	r.detail = append(r.detail, r.findingsDetail(total, closed, "closed or suppressed", high))
 	return nil
 }
 

@@ -105,7 +105,7 @@ func macieRegion(ctx context.Context, r *regionRun, api MacieAPI) error {
 		}
 	}
 	r.row.Items = total
-	r.detail = append(r.detail, findingsDetail(total, archived, high))
+	r.detail = append(r.detail, r.findingsDetail(total, archived, "archived", high))
 	return nil
 }
 

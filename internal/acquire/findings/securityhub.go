@@ -126,7 +126,7 @@ func securityHubRegion(ctx context.Context, r *regionRun, api SecurityHubAPI) er
 	}
 	r.row.Items = total
 	if r.row.Exists == "yes" {
-		r.detail = append(r.detail, findingsDetail(total, archived, high))
+		r.detail = append(r.detail, r.findingsDetail(total, archived, "archived", high))
 	}
 	return nil
 }
