@@ -27,6 +27,7 @@ type fakeGuardDuty struct {
 	findings map[string]map[string]any // by id
 	order    []string                  // ids in listing order
 
+	calls     distinct // requests answered, a retried one once
 	mu        sync.Mutex
 	criteria  []map[string]any // each ListFindings' findingCriteria.criterion
 	pageSizes []int            // maxResults asked
@@ -76,10 +77,11 @@ func (f *fakeGuardDuty) answer(w http.ResponseWriter, r *http.Request, _ string)
 		var in struct {
 			FindingIds []string `json:"findingIds"`
 		}
-		readBody(f.t, r, &in)
-		f.mu.Lock()
-		f.batches = append(f.batches, in.FindingIds)
-		f.mu.Unlock()
+		if f.calls.add(readBody(f.t, r, &in)) {
+			f.mu.Lock()
+			f.batches = append(f.batches, in.FindingIds)
+			f.mu.Unlock()
+		}
 		out := []map[string]any{}
 		for _, id := range in.FindingIds {
 			if x, ok := f.findings[id]; ok {
@@ -96,7 +98,7 @@ func (f *fakeGuardDuty) answer(w http.ResponseWriter, r *http.Request, _ string)
 		MaxResults int    `json:"maxResults"`
 		NextToken  string `json:"nextToken"`
 	}
-	readBody(f.t, r, &in)
+	key := readBody(f.t, r, &in)
 	f.mu.Lock()
 	if f.throttle > 0 {
 		f.throttle--
@@ -105,8 +107,10 @@ func (f *fakeGuardDuty) answer(w http.ResponseWriter, r *http.Request, _ string)
 		restError(w, http.StatusTooManyRequests, "TooManyRequestsException", "Rate exceeded")
 		return true
 	}
-	f.criteria = append(f.criteria, in.FindingCriteria.Criterion)
-	f.pageSizes = append(f.pageSizes, in.MaxResults)
+	if f.calls.add(key) {
+		f.criteria = append(f.criteria, in.FindingCriteria.Criterion)
+		f.pageSizes = append(f.pageSizes, in.MaxResults)
+	}
 	f.mu.Unlock()
 	wantArchived := fmt.Sprint(in.FindingCriteria.Criterion["service.archived"])
 	var ids []string
@@ -144,7 +148,7 @@ func TestGuardDuty(t *testing.T) {
 		return fake.answer(w, r, op)
 	})
 	sink := newMemSink()
-	rows := collect(t, SourceGuardDuty, awstest.Config(front.URL), sink, testOptions("us-east-1", "eu-west-1", "ap-southeast-2"))
+	rows := collect(t, SourceGuardDuty, retrying(awstest.Config(front.URL), 3), sink, testOptions("us-east-1", "eu-west-1", "ap-southeast-2"))
 
 	if got := []string{rows[0].Region, rows[1].Region, rows[2].Region}; strings.Join(got, " ") != "ap-southeast-2 eu-west-1 us-east-1" {
 		t.Fatalf("rows not sorted by region: %v", got)
@@ -270,7 +274,7 @@ func TestGuardDutySuspendedDetector(t *testing.T) {
 		t.Fatalf("CreateDetector: %v", err)
 	}
 	front := awstest.Front(t, srv.URL, newFakeGuardDuty(t, 2, 1).answer)
-	r := rowOf(t, collect(t, SourceGuardDuty, awstest.Config(front.URL), newMemSink(), testOptions("us-east-1")), "us-east-1")
+	r := rowOf(t, collect(t, SourceGuardDuty, retrying(awstest.Config(front.URL), 3), newMemSink(), testOptions("us-east-1")), "us-east-1")
 	want := fmt.Sprintf("1 detector (%s %s), 3 findings (1 archived), 1 high or critical", aws.ToString(det.DetectorId), types.DetectorStatusDisabled)
 	if r.Exists != "yes" || r.Detail != want {
 		t.Errorf("row %+v, want detail %q", r, want)

@@ -66,6 +66,9 @@ func inspectorRegion(ctx context.Context, r *regionRun, api InspectorAPI) error 
 			r.row.Exists = "yes"
 			r.detail = append(r.detail, inspectorScans(a.State.Status, a.ResourceState))
 		}
+		if r.row.Exists == "unknown" && len(st.FailedAccounts) == 0 {
+			r.detail = append(r.detail, "Inspector gave no status for the account")
+		}
 	}
 
 	criteria := &types.FilterCriteria{UpdatedAt: []types.DateFilter{{
