@@ -139,7 +139,9 @@ func TestCollect(t *testing.T) {
 	if row.Source != "flowlogs" || row.Exists != "yes" || row.Items != 3 || row.Files != len(want) || !row.From.Equal(since) || !row.To.Equal(until.AddDate(0, 0, 1)) {
 		t.Errorf("coverage row %+v", row)
 	}
-	var described struct{ FlowLogs []struct{ FlowLogId, ResourceId, LogDestinationType string } }
+	var described struct {
+		FlowLogs []struct{ FlowLogId, ResourceId, LogDestinationType string }
+	}
 	readJSON(t, c, "aws/"+account+"/"+awstest.Region+"/flowlogs/"+DescribeName, &described)
 	if len(described.FlowLogs) != 3 || described.FlowLogs[0].FlowLogId == "" || described.FlowLogs[0].ResourceId == "" {
 		t.Errorf("stored DescribeFlowLogs: %+v", described)

@@ -56,7 +56,7 @@ func (w window) overlaps(start, end time.Time) bool {
 type walker struct {
 	api    S3API
 	bucket string
-	list   func()                          // counts each ListObjectsV2 call
+	list   func()                         // counts each ListObjectsV2 call
 	failed func(prefix string, err error) // a listing S3 refused or failed
 }
 
