@@ -112,6 +112,9 @@ func collectGroup(ctx context.Context, api API, group string, opts Options, lim 
 		dir: WindowDir(opts.Account, opts.Region, group, opts.Since, opts.Until)}
 	err = w.collect(ctx)
 	w.report()
+	if st.Complete && st.Exists == "unknown" {
+		st.Exists = "yes" // not described, but read
+	}
 	if err != nil {
 		if !evidence.Answered(err) {
 			return st, err
