@@ -39,39 +39,43 @@ var allRegions = []string{
 	"il-central-1", "me-central-1", "me-south-1", "mx-central-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
 }
 
-// iamPolicy is the least-privilege, read-only policy acquire needs for
-// what it collects.
-const iamPolicy = `{
-  "Version": "2012-10-17",
-  "Statement": [
-    {
-      "Sid": "HarrierIdentity",
-      "Effect": "Allow",
-      "Action": ["sts:GetCallerIdentity"],
-      "Resource": "*"
-    },
-    {
-      "Sid": "HarrierCloudTrailConfiguration",
-      "Effect": "Allow",
-      "Action": ["cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors", "cloudtrail:ListPublicKeys", "cloudtrail:LookupEvents"],
-      "Resource": "*"
-    },
-    {
-      "Sid": "HarrierTrailLogs",
-      "Effect": "Allow",
-      "Action": ["s3:ListBucket", "s3:ListBucketVersions", "s3:GetBucketVersioning", "s3:GetBucketLocation", "s3:GetObject", "s3:GetObjectVersion"],
-      "Resource": ["arn:aws:s3:::TRAIL-BUCKET", "arn:aws:s3:::TRAIL-BUCKET/*"]
-    },
-    {
-      "Sid": "HarrierTrailLogsEncrypted",
-      "Effect": "Allow",
-      "Action": ["kms:Decrypt"],
-      "Resource": "arn:aws:kms:*:*:key/TRAIL-KEY-ID",
-      "Condition": {"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}}
-    }
-  ]
+// acquirePolicy is the least-privilege, read-only IAM policy acquire needs
+// for what it collects: identity and role assumption, CloudTrail, the
+// trail buckets (named as placeholders to replace), and every API source's
+// read actions.
+func acquirePolicy() string {
+	type statement struct {
+		Sid       string         `json:"Sid"`
+		Effect    string         `json:"Effect"`
+		Action    []string       `json:"Action"`
+		Resource  any            `json:"Resource"`
+		Condition map[string]any `json:"Condition,omitempty"`
+	}
+	sources := map[string]bool{}
+	for _, src := range apiSources() {
+		for _, a := range src.actions {
+			sources[a] = true
+		}
+	}
+	var actions []string
+	for a := range sources {
+		actions = append(actions, a)
+	}
+	slices.Sort(actions)
+	doc := map[string]any{"Version": "2012-10-17", "Statement": []statement{
+		{Sid: "HarrierIdentity", Effect: "Allow", Action: []string{"sts:GetCallerIdentity"}, Resource: "*"},
+		{Sid: "HarrierAssumeResponderRole", Effect: "Allow", Action: []string{"sts:AssumeRole"}, Resource: "arn:aws:iam::*:role/RESPONDER-ROLE"},
+		{Sid: "HarrierCloudTrailConfiguration", Effect: "Allow", Action: []string{"cloudtrail:DescribeTrails", "cloudtrail:GetEventSelectors",
+			"cloudtrail:GetTrailStatus", "cloudtrail:ListPublicKeys", "cloudtrail:LookupEvents"}, Resource: "*"},
+		{Sid: "HarrierTrailLogs", Effect: "Allow", Action: []string{"s3:GetBucketLocation", "s3:GetBucketVersioning", "s3:GetObject",
+			"s3:GetObjectVersion", "s3:ListBucket", "s3:ListBucketVersions"}, Resource: []string{"arn:aws:s3:::TRAIL-BUCKET", "arn:aws:s3:::TRAIL-BUCKET/*"}},
+		{Sid: "HarrierTrailLogsEncrypted", Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: "arn:aws:kms:*:*:key/TRAIL-KEY-ID",
+			Condition: map[string]any{"StringLike": map[string]any{"kms:ViaService": "s3.*.amazonaws.com"}}},
+		{Sid: "HarrierOtherSources", Effect: "Allow", Action: actions, Resource: "*"},
+	}}
+	b, _ := json.MarshalIndent(doc, "", "  ")
+	return string(b) + "\n"
 }
-`
 
 // setSources checks --sources against the sources there are and sets
 // what each part of acquire runs; every source when none is named.
@@ -130,10 +134,11 @@ func runAcquire(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.profile, "profile", "", "the AWS profile to use (default: the standard credential chain)")
 	fs.StringVar(&o.roleARN, "role-arn", "", "assume this responder role first; with {account} in it, assume it in each account of --accounts")
 	fs.StringVar(&o.roleName, "role-name", "", "assume the role of this name in each account of --accounts (as --role-arn arn:aws:iam::{account}:role/NAME)")
-	var regions, accounts, sources listFlag
+	var regions, accounts, sources, logGroups listFlag
 	fs.Var(&regions, "regions", "regions to ask: all (default) or a comma-separated list")
 	fs.Var(&accounts, "accounts", "only these accounts' logs (default: every account the trails hold)")
 	fs.Var(&sources, "sources", "what to collect (default: all): cloudtrail (trail logs from S3), digests, lookup (event history where no trail covers a region), and the other sources of docs/CLI.md")
+	fs.Var(&logGroups, "log-groups", "CloudWatch Logs groups to collect (source cloudwatch): NAME (in the configuration's region) or REGION:NAME, comma-separated")
 	fs.IntVar(&o.concurrency, "concurrency", 8, "downloads at once")
 	fs.BoolVar(&o.noIngest, "no-ingest", false, "only collect; do not load the logs into the case's database")
 	printPolicy := fs.Bool("print-iam-policy", false, "print the read-only IAM policy acquire needs, and stop")
@@ -141,7 +146,7 @@ func runAcquire(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if *printPolicy {
-		fmt.Fprint(e.stdout, iamPolicy)
+		fmt.Fprint(e.stdout, acquirePolicy())
 		return nil
 	}
 	if err := o.setSources(sources); err != nil {
@@ -171,6 +176,7 @@ func runAcquire(ctx context.Context, e *env, args []string) error {
 		o.regions = allRegions
 	}
 	o.accounts = accounts
+	o.logGroups = logGroups
 	if (o.roleName != "" || strings.Contains(o.roleARN, accountPlaceholder)) && len(o.accounts) == 0 {
 		return usageErr("--role-name and --role-arn with {account} assume a role in each account of --accounts: name the accounts")
 	}

@@ -14,14 +14,16 @@ import (
 // its service's API (findings, configuration snapshots, flow logs): one
 // visible list, in the order they run.
 type apiSource struct {
-	name string
-	help string
-	run  func(ctx context.Context, s sourceRun) ([]evidence.Coverage, error)
+	name    string
+	help    string
+	actions []string // the IAM actions its calls need
+	run     func(ctx context.Context, s sourceRun) ([]evidence.Coverage, error)
 }
 
 // sourceRun is what a source is given: the account and its credentials,
 // the options, where to put files, and a counter for the progress line.
 type sourceRun struct {
+	c     *casefile.Case
 	t     target
 	o     acquireOptions
 	stamp string
@@ -45,7 +47,8 @@ func acquireAPISources(ctx context.Context, log io.Writer, c *casefile.Case, t t
 		}
 		var items atomic.Int64
 		bar := startBar(log, src.name+" "+t.account, func() (int64, int64, int64) { return items.Load(), 0, 0 })
-		rows, err := src.run(ctx, sourceRun{t: t, o: o, stamp: stamp, sink: sink, log: log, items: &items})
+		fmt.Fprintf(log, "collecting %s in %s\n", src.name, t.account)
+		rows, err := src.run(ctx, sourceRun{c: c, t: t, o: o, stamp: stamp, sink: sink, log: log, items: &items})
 		bar.stop()
 		res.coverage = append(res.coverage, rows...)
 		if err != nil {
