@@ -59,7 +59,11 @@ func TestCredentialReportPolling(t *testing.T) {
 			opts := testOptions()
 			opts.ReportWait = tt.wait
 			opts.Clock = func() time.Time { return now }
-			opts.Sleep = func(_ context.Context, d time.Duration) error { sleeps = append(sleeps, d); now = now.Add(d); return nil }
+			opts.Sleep = func(_ context.Context, d time.Duration) error {
+				sleeps = append(sleeps, d)
+				now = now.Add(d)
+				return nil
+			}
 			tc := newTestCase(t)
 			r := newRecorder(opts, tc.sink, "iam", "")
 			if err := credentialReport(t.Context(), &reportFake{pending: tt.pending}, r, opts.dir("iam")); err != nil {

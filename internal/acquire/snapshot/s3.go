@@ -205,4 +205,3 @@ func b2i(b bool) int {
 	}
 	return 0
 }
-
