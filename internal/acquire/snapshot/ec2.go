@@ -39,6 +39,7 @@ type ec2Counts struct {
 	enis, keys                                    int
 	sharedSnaps, publicSnaps                      int
 	sharedImages, publicImages                    int
+	otherSnaps                                    int // answered though not the account's
 }
 
 func (n *ec2Counts) items() int {
@@ -126,6 +127,9 @@ func ec2Region(ctx context.Context, api EC2API, opts Options, sink evidence.Sink
 	detail := fmt.Sprintf("%d instances, %d security groups, %d volumes, %d network interfaces, %d key pairs, "+
 		"%d snapshots (%d shared, %d public), %d images (%d shared, %d public)",
 		n.instances, n.groups, n.volumes, n.enis, n.keys, n.snapshots, n.sharedSnaps, n.publicSnaps, n.images, n.sharedImages, n.publicImages)
+	if n.otherSnaps > 0 {
+		detail += fmt.Sprintf("; %d snapshots of other owners listed, not examined", n.otherSnaps)
+	}
 	return r.coverage("ec2", region, exists, n.items(), detail), nil
 }
 
@@ -149,6 +153,17 @@ func ec2Snapshots(ctx context.Context, api EC2API, r *recorder, dir string, n *e
 		p.HasMorePages, p.NextPage, func(o *ec2.DescribeSnapshotsOutput) { snaps = append(snaps, o.Snapshots...) }); err != nil {
 		return err
 	}
+	// OwnerIds self asks for the account's own; any other owner's that
+	// came back anyway (a shared snapshot is not the account's to give
+	// away) stays in the stored pages and is counted, not examined.
+	own := snaps[:0:0]
+	for _, s := range snaps {
+		if o := aws.ToString(s.OwnerId); o == "" || o == r.opts.Account {
+			own = append(own, s)
+		}
+	}
+	n.otherSnaps = len(snaps) - len(own)
+	snaps = own
 	n.snapshots = len(snaps)
 	const apiName = "DescribeSnapshotAttribute"
 	var once deniedOnce
