@@ -26,10 +26,6 @@ import (
 	"github.com/harrier-ir/harrier/internal/casefile"
 )
 
-// plannedSources are sources named by the design that this version does
-// not collect yet: refused by name, not ignored.
-var plannedSources = []string{"flowlogs", "cloudwatch", "guardduty", "securityhub", "inspector", "macie", "iam", "s3", "ec2", "org"}
-
 // allRegions are the commercial regions acquire asks when given --regions
 // all (DescribeRegions would need EC2 permissions and its SDK).
 var allRegions = []string{
@@ -94,9 +90,6 @@ func (o *acquireOptions) setSources(names []string) error {
 	o.sources, o.apiSources = nil, map[string]bool{}
 	for _, s := range names {
 		if !known[s] {
-			if slices.Contains(plannedSources, s) {
-				return usageErr("--sources %s: not collected by this version yet (it collects %s)", s, strings.Join(all, ", "))
-			}
 			return usageErr("--sources %s: unknown source (there are %s)", s, strings.Join(all, ", "))
 		}
 		o.sources = append(o.sources, s)

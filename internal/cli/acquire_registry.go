@@ -18,6 +18,7 @@ import (
 	"github.com/harrier-ir/harrier/internal/acquire/evidence"
 	"github.com/harrier-ir/harrier/internal/acquire/findings"
 	"github.com/harrier-ir/harrier/internal/acquire/flowlogs"
+	"github.com/harrier-ir/harrier/internal/acquire/snapshot"
 )
 
 // apiSources lists the per-account API sources acquire collects, in the
@@ -28,6 +29,15 @@ func apiSources() []apiSource {
 			actions: []string{"ec2:DescribeFlowLogs", "logs:DescribeLogGroups", "logs:FilterLogEvents", "s3:ListBucket", "s3:GetObject", "s3:GetBucketLocation"}},
 		{name: "cloudwatch", help: "the CloudWatch Logs groups named by --log-groups (FilterLogEvents, paced)", run: runLogGroups,
 			actions: []string{"logs:DescribeLogGroups", "logs:FilterLogEvents"}},
+	}
+	for _, c := range snapshot.Collectors {
+		col := c
+		out = append(out, apiSource{name: col.Name, help: col.Name + " configuration snapshot", actions: col.Actions,
+			run: func(ctx context.Context, s sourceRun) ([]evidence.Coverage, error) {
+				cfg := s.t.cfg
+				clients := snapshot.NewClients(cfg, func(so *s3.Options) { so.UsePathStyle = pathStyle(cfg) })
+				return col.Run(ctx, clients, snapshot.Options{Account: s.t.account, Stamp: s.stamp, Regions: s.o.regions}, countPuts(s.sink, s.items))
+			}})
 	}
 	for _, c := range findings.Collectors() {
 		col := c

@@ -256,7 +256,12 @@ func writeSourceCoverage(w io.Writer, rows []evidence.Coverage) {
 		}
 		fmt.Fprintf(w, "  %-12s  %-12s  %-14s  %-7s  %7d  %6d  %9s  %-35s  %s\n", safe(cv.Source), safe(cv.Account), safe(cv.Region), exists,
 			cv.Items, cv.Files, sizeText(cv.Bytes), span, safe(cv.Detail))
+		seen := map[evidence.Problem]bool{}
 		for _, p := range cv.Problems {
+			if seen[p] {
+				continue // the same refusal for two queries (archived findings and not)
+			}
+			seen[p] = true
 			target := ""
 			if p.Target != "" {
 				target = " " + p.Target
