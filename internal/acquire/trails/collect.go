@@ -35,6 +35,7 @@ const DefaultConcurrency = 8
 const (
 	logGrace    = 24 * time.Hour
 	digestGrace = 48 * time.Hour
+	logLead     = time.Hour // before Since: what the window's first digest signs
 )
 
 // Options narrow what Collect takes.
@@ -138,7 +139,7 @@ func Collect(ctx context.Context, api S3API, trail Trail, opts Options, sink Sin
 			opts.Until.UTC().Format(time.RFC3339), opts.Since.UTC().Format(time.RFC3339))
 	}
 	c := &collector{api: api, bucket: trail.Bucket, sink: sink, now: opts.Now, cover: map[[3]string]*Coverage{}, progress: opts.Progress,
-		days: map[[3]string]map[time.Time]bool{}, win: window{opts.Since, opts.Until}}
+		days: map[[3]string]map[time.Time]bool{}, win: window{since: opts.Since, until: opts.Until}}
 	if c.now == nil {
 		c.now = time.Now
 	}
@@ -223,6 +224,14 @@ func (c *collector) walk(ctx context.Context, trail Trail, opts Options, jobs ch
 	}
 	logs := window{since: opts.Since, until: opts.Until}
 	digests := logs
+	if !logs.since.IsZero() {
+		// the window's first digest signs the log files delivered in the
+		// hour before it, which may sit in the previous day's folder: take
+		// those (by the delivery time in their names), so that the chain's
+		// first link has its files and verify does not count them deleted
+		logs.since = logs.since.Add(-logLead)
+		logs.from = opts.Since.Add(-logLead)
+	}
 	if !logs.until.IsZero() {
 		logs.until = logs.until.Add(logGrace)
 		digests.until = digests.until.Add(digestGrace)

@@ -37,7 +37,7 @@ func wanted(objs []seeded, opts Options) []string {
 	accounts, regions := set(opts.Accounts), set(opts.Regions)
 	var keys []string
 	for _, o := range objs {
-		w := window{opts.Since, opts.Until}
+		w := window{since: opts.Since, until: opts.Until}
 		if !w.until.IsZero() {
 			w.until = w.until.Add(logGrace)
 			if o.kind == kindDigest {
@@ -82,7 +82,10 @@ func checkPruned(t *testing.T, lists []listCall, opts Options) {
 		}
 		if len(parts) == 6 {
 			d, err := time.Parse("2006/01/02", strings.Join(parts[3:], "/"))
-			w := window{opts.Since, opts.Until}
+			w := window{since: opts.Since, until: opts.Until}
+			if !w.since.IsZero() && parts[1] == kindLog {
+				w.since = w.since.Add(-logLead) // the hour the first digest signs
+			}
 			if !w.until.IsZero() {
 				w.until = w.until.Add(logGrace)
 				if parts[1] == kindDigest {

@@ -43,8 +43,24 @@ type object struct {
 	day                  time.Time
 }
 
-// window is a half-open time range; a zero bound is open.
-type window struct{ since, until time.Time }
+// window is a half-open time range; a zero bound is open. from, when set,
+// drops files delivered before it (by the time in their name) from days
+// before its own: the lead taken before Since is an hour, not a day.
+type window struct{ since, until, from time.Time }
+
+// deliveredBefore reads the delivery time CloudTrail writes in a file's
+// name (ACCOUNT_CloudTrail_REGION_YYYYMMDDTHHMMZ_UNIQUE.json.gz) and says
+// whether it is before t; a name it cannot read is kept.
+func deliveredBefore(key string, t time.Time) bool {
+	m := deliveryName.FindStringSubmatch(path.Base(key))
+	if m == nil {
+		return false
+	}
+	at, err := time.Parse("20060102T1504Z", m[1])
+	return err == nil && at.Before(t)
+}
+
+var deliveryName = regexp.MustCompile(`_CloudTrail_[a-z0-9-]+_([0-9]{8}T[0-9]{4}Z)_`)
 
 // overlaps reports whether [start, end) meets the window.
 func (w window) overlaps(start, end time.Time) bool {
@@ -212,9 +228,14 @@ func (w *walker) files(ctx context.Context, acct accountRoot, kind string, want 
 				w.denied(dayPrefix, err) // a problem for this day, not the end of the bucket
 				return nil
 			}
+			// a day before Since's own (Since is from plus the lead)
+			lead := !win.from.IsZero() && day.Before(win.from.Add(logLead).UTC().Truncate(24*time.Hour))
 			for _, o := range objs {
 				if strings.HasSuffix(o.key, "/") || !strings.HasSuffix(o.key, ".json.gz") {
 					continue // a folder marker, or not a file CloudTrail delivers (it writes .json.gz only)
+				}
+				if lead && kind == kindLog && deliveredBefore(o.key, win.from) {
+					continue // the day before the window: only its last hour
 				}
 				found(object{key: o.key, etag: o.etag, size: o.size, versionID: o.versionID, noncurrent: o.noncurrent, kind: kind,
 					org: acct.org, account: acct.account, region: region, day: day})
