@@ -86,7 +86,11 @@
     b.type = 'button';
     b.dataset.scope = kind + ':' + value;
     b.title = 'follow every credential derived from this ' + LABELS[kind];
-    b.addEventListener('click', (ev) => { ev.stopPropagation(); setState(Object.assign({}, state, { scope: kind + ':' + value })); });
+    // a scope starts a new view of the case: the pivots of the old one would hide part of it
+    b.addEventListener('click', (ev) => {
+      ev.stopPropagation();
+      setState({ key: [], principal: [], ip: [], event: [], q: '', errors: false, finding: '', scope: kind + ':' + value });
+    });
     return b;
   }
 
