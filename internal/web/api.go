@@ -80,13 +80,21 @@ type summaryView struct {
 	Summary store.Summary `json:"summary"`
 }
 
+// summary is counted once: the store is read-only, so it cannot change
+// while served, and on a large case counting takes a second.
 func (s *Server) summary(ctx context.Context, r *http.Request) (any, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sum != nil {
+		return *s.sum, nil
+	}
 	sum, err := s.st.Summarize(ctx)
 	if err != nil {
 		return nil, err
 	}
 	sum.ByAccountRegionDay = nil // the page shows the three slices; this one grows with the case
-	return summaryView{Case: s.caseName, Summary: sum}, nil
+	s.sum = &summaryView{Case: s.caseName, Summary: sum}
+	return *s.sum, nil
 }
 
 // findingsView is the latest hunt's findings; Hunted is false before any.

@@ -48,6 +48,7 @@ type Server struct {
 
 	mu     sync.Mutex
 	scopes map[string]*scope.Report // scope.Run results by seed, bounded by maxScopes
+	sum    *summaryView             // the case's summary, once counted
 }
 
 // maxScopes bounds the cached scopes; the UI asks for the same few again
