@@ -78,6 +78,7 @@ func commands() []command {
 		{"scope", "follow a compromise from one key, principal or IP through every credential derived from it", runScope},
 		{"timeline", "list events in time order, filtered by key, principal, IP, event, ...", runTimeline},
 		{"query", "run read-only SQL over the case's events", runQuery},
+		{"serve", "the local investigation UI over a case: findings, timeline with pivots, scope graph (loopback, token)", runServe},
 		{"case", "case info: what the case holds", runCase},
 		{"simulate", "write a realistic simulated breach as CloudTrail S3-layout files", runSimulate},
 		{"version", "print harrier's version", runVersion},
