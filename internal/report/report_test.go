@@ -34,7 +34,7 @@ func hostileCase(t *testing.T, n int) *store.Store {
 			"eventTime":   time.Date(2026, 3, 14, 1, i, 0, 0, time.UTC).Format(time.RFC3339),
 			"eventSource": "iam.amazonaws.com", "eventName": "CreateUser", "awsRegion": "us-east-1",
 			"sourceIPAddress": "192.0.2.77", "userAgent": hostileUA, "recipientAccountId": "111111111111",
-			"userIdentity": map[string]any{"type": "IAMUser", "arn": "arn:aws:iam::111111111111:user/mallory", "accessKeyId": "AKIAHOSTILE000000001", "accountId": "111111111111"},
+			"userIdentity":      map[string]any{"type": "IAMUser", "arn": "arn:aws:iam::111111111111:user/mallory", "accessKeyId": "AKIAHOSTILE000000001", "accountId": "111111111111"},
 			"requestParameters": map[string]any{"userName": `"><img src=x onerror=alert(2)>`},
 			"errorCode":         "AccessDenied", "errorMessage": `<iframe src="https://evil.example/">`,
 		}
