@@ -76,6 +76,7 @@ func commands() []command {
 		{"hunt", "run the Sigma rule pack (and your rules) and behavioural analytics; store and print findings", runHunt},
 		{"rules", "the rule pack: list, show RULE_ID, test DIR, coverage", runRules},
 		{"scope", "follow a compromise from one key, principal or IP through every credential derived from it", runScope},
+		{"report", "write a self-contained HTML report of the case: integrity, findings, ATT&CK, volume, scope, timeline", runReport},
 		{"timeline", "list events in time order, filtered by key, principal, IP, event, ...", runTimeline},
 		{"query", "run read-only SQL over the case's events", runQuery},
 		{"serve", "the local investigation UI over a case: findings, timeline with pivots, scope graph (loopback, token)", runServe},

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/harrier-ir/harrier/internal/report"
 	"github.com/harrier-ir/harrier/internal/scope"
 	"github.com/harrier-ir/harrier/internal/simulate"
 )
@@ -109,6 +110,18 @@ func runInvestigate(ctx context.Context, e *env, args []string) error {
 		}
 		writeScope(e.stdout, rep, 10)
 	}
+	// the report: the demo scopes the key it leaked, from the intrusion;
+	// a real case the keys behind its high and critical findings
+	ropts := report.Options{Version: version(), Generated: time.Now().UTC()}
+	if truth != nil {
+		ropts.Seeds = []scope.Seed{{Kind: "key", Value: truth.LeakedAccessKeyID}}
+		ropts.Since = truth.AttackStart.Truncate(time.Hour)
+	}
+	reportPath, err := writeReport(ctx, e, c, st, "", ropts)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "\n== Report\nThe report is at %s (open it in a browser; print it to PDF from there).\n", reportPath)
 	abs, _ := filepath.Abs(dir)
 	fmt.Fprintf(e.stdout, "\n== Next\nThe case is at %s. Ask it questions:\n", abs)
 	fmt.Fprintf(e.stdout, "  harrier hunt --case %s             # each finding in full: who, from where, when, which events\n", abs)

@@ -1,0 +1,162 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/harrier-ir/harrier/internal/acquire/evidence"
+	"github.com/harrier-ir/harrier/internal/casefile"
+	"github.com/harrier-ir/harrier/internal/report"
+	"github.com/harrier-ir/harrier/internal/store"
+)
+
+// reportFile is where a report goes when -o is not given: beside the
+// case's database, not among the evidence.
+const reportFile = "report.html"
+
+// coverageDir is the case folder's place for acquisition coverage: JSON
+// files, each an array of evidence.Coverage rows (or a single row).
+const coverageDir = "coverage"
+
+func runReport(ctx context.Context, e *env, args []string) error {
+	fs := flagSet(e, "report", "--case DIR [-o FILE.html] [--scope KIND:VALUE]... [--since T] [--until T]")
+	caseFlag := fs.String("case", "", "the case folder; or HARRIER_CASE")
+	out := fs.String("o", "", "write the report here (default: report.html in the case folder; - for standard output)")
+	var scopes listFlag
+	fs.Var(&scopes, "scope", "a compromised credential to scope: key:ACCESS_KEY_ID, principal:ARN or ip:ADDRESS (repeatable; default: the keys behind high and critical findings)")
+	since := fs.String("since", "", "scope from this time on (RFC 3339 or YYYY-MM-DD, UTC)")
+	until := fs.String("until", "", "scope until this time")
+	volumeBy := fs.String("volume-by", "account", "the volume chart's lines: account or principal")
+	maxRows := fs.Int("max-rows", 500, "the most rows any table shows")
+	generated := fs.String("generated", "", "the generation time the report states (RFC 3339; default now), for reproducible reports")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *volumeBy != "account" && *volumeBy != "principal" {
+		return usageErr("--volume-by is account or principal, not %q", *volumeBy)
+	}
+	if *maxRows < 1 {
+		return usageErr("--max-rows must be at least 1")
+	}
+	opts := report.Options{VolumeBy: *volumeBy, MaxRows: *maxRows, Version: version(), Generated: time.Now().UTC()}
+	for _, s := range scopes {
+		sd, err := parseScopeSeed(s)
+		if err != nil {
+			return err
+		}
+		opts.Seeds = append(opts.Seeds, sd)
+	}
+	var err error
+	if opts.Since, err = parseTimeFlag("since", *since, false); err != nil {
+		return err
+	}
+	if opts.Until, err = parseTimeFlag("until", *until, true); err != nil {
+		return err
+	}
+	if *generated != "" {
+		if opts.Generated, err = time.Parse(time.RFC3339, *generated); err != nil {
+			return usageErr("--generated %q: use RFC 3339", *generated)
+		}
+	}
+	dir, err := e.caseDir(*caseFlag)
+	if err != nil {
+		return err
+	}
+	c, st, err := openForRead(ctx, dir, false)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	defer st.Close()
+	path, err := writeReport(ctx, e, c, st, *out, opts)
+	if err != nil {
+		return err
+	}
+	if path != "-" {
+		fmt.Fprintf(e.stdout, "Report written to %s\n", path)
+	}
+	return nil
+}
+
+// writeReport writes the case's report to out ("" for the case folder's
+// report.html, "-" for standard output) and returns where it went. A file
+// is written whole or not at all.
+func writeReport(ctx context.Context, e *env, c *casefile.Case, st *store.Store, out string, opts report.Options) (string, error) {
+	opts.Case = c
+	cov, err := loadCoverage(c.Path(coverageDir))
+	if err != nil {
+		return "", err
+	}
+	opts.Coverage = cov
+	if out == "-" {
+		return out, report.Write(ctx, e.stdout, st, opts)
+	}
+	if out == "" {
+		out = c.Path(reportFile)
+	}
+	abs, err := filepath.Abs(out)
+	if err != nil {
+		return "", err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(abs), ".report-*.html")
+	if err != nil {
+		return "", fmt.Errorf("write report: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := report.Write(ctx, tmp, st, opts); err != nil {
+		tmp.Close()
+		return "", err
+	}
+	if err := tmp.Close(); err != nil {
+		return "", fmt.Errorf("write report: %w", err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return "", fmt.Errorf("write report: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), abs); err != nil {
+		return "", fmt.Errorf("write report: %w", err)
+	}
+	return abs, nil
+}
+
+// loadCoverage reads the acquisition coverage rows kept in the case, if
+// any: every .json file in dir, in name order.
+func loadCoverage(dir string) ([]evidence.Coverage, error) {
+	entries, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read coverage: %w", err)
+	}
+	var names []string
+	for _, en := range entries {
+		if !en.IsDir() && strings.HasSuffix(en.Name(), ".json") {
+			names = append(names, en.Name())
+		}
+	}
+	sort.Strings(names)
+	var out []evidence.Coverage
+	for _, n := range names {
+		b, err := os.ReadFile(filepath.Join(dir, n))
+		if err != nil {
+			return nil, fmt.Errorf("read coverage: %w", err)
+		}
+		var rows []evidence.Coverage
+		if err := json.Unmarshal(b, &rows); err != nil {
+			var one evidence.Coverage
+			if err1 := json.Unmarshal(b, &one); err1 != nil {
+				return nil, fmt.Errorf("coverage %s: %w", n, err)
+			}
+			rows = []evidence.Coverage{one}
+		}
+		out = append(out, rows...)
+	}
+	return out, nil
+}

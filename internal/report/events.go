@@ -1,0 +1,83 @@
+package report
+
+import (
+	"context"
+	"strings"
+
+	"github.com/harrier-ir/harrier/internal/store"
+)
+
+// eventsOf lists up to max events f selects, as people read them, and
+// counts them all.
+func eventsOf(ctx context.Context, st *store.Store, f store.Filter, max int) (eventTable, error) {
+	var t eventTable
+	var err error
+	if t.Total, err = st.CountEvents(ctx, f); err != nil {
+		return t, err
+	}
+	f.Limit = max
+	err = st.Timeline(ctx, f, func(ev *store.TimelineEvent) error {
+		t.Rows = append(t.Rows, rowOf(ev))
+		return nil
+	})
+	return t, err
+}
+
+// rowOf is one event in a sentence's parts: who, from where, did what, to
+// what, with what outcome. Evidence that verify could not vouch for is
+// marked on the row.
+func rowOf(ev *store.TimelineEvent) eventRow {
+	r := eventRow{Time: timeText(ev.Time), NoTime: ev.Time.IsZero(), Account: ev.Account, Region: ev.Region,
+		Who: ev.Principal(), Key: ev.AccessKeyID, IP: ev.SourceIP, UserAgent: ev.UserAgent,
+		What: strings.TrimSuffix(ev.EventSource, ".amazonaws.com") + ":" + ev.EventName, Target: ev.Resource,
+		Failed: ev.ErrorCode != "", EventID: ev.EventID, EvidenceFile: ev.EvidenceFile, RecordIndex: ev.RecordIndex}
+	r.Untrusted = ev.Integrity != "" && ev.Integrity != "verified"
+	r.Outcome = outcome(ev)
+	return r
+}
+
+// outcome is the event's result in a few words, as `harrier timeline`
+// prints it: OK, or the error code and message, after a mark for evidence
+// that is not verified.
+func outcome(ev *store.TimelineEvent) string {
+	mark := ""
+	switch ev.Integrity {
+	case "", "verified":
+	default:
+		mark = "[evidence " + ev.Integrity + "] "
+	}
+	if ev.ErrorCode == "" {
+		return mark + "OK"
+	}
+	if ev.ErrorMessage == "" {
+		return mark + ev.ErrorCode
+	}
+	return mark + ev.ErrorCode + ": " + ev.ErrorMessage
+}
+
+// findingEventsOf lists the events behind each finding shown, capped per
+// finding; the findings themselves are capped at the report's row limit
+// divided by the events per finding, so the section stays readable.
+func findingEventsOf(ctx context.Context, st *store.Store, found foundSet, opts Options) ([]findingEvents, error) {
+	most := max(opts.MaxRows/opts.MaxFindingEvents, 1)
+	var out []findingEvents
+	for i, f := range found.all {
+		if i == most {
+			break
+		}
+		// Findings read at most MaxFindingEvents ids of each
+		ids := f.EventIDs
+		fe := findingEvents{Finding: findingRowOf(f), Events: eventTable{Total: f.Count}}
+		if len(ids) > 0 {
+			err := st.Timeline(ctx, store.Filter{Scope: &store.ScopeSet{EventIDs: ids}}, func(ev *store.TimelineEvent) error {
+				fe.Events.Rows = append(fe.Events.Rows, rowOf(ev))
+				return nil
+			})
+			if err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, fe)
+	}
+	return out, nil
+}
