@@ -79,6 +79,8 @@ func commands() []command {
 		{"timeline", "list events in time order, filtered by key, principal, IP, event, ...", runTimeline},
 		{"query", "run read-only SQL over the case's events", runQuery},
 		{"case", "case info: what the case holds", runCase},
+		{"contain", "contain a key, user, role or instance in AWS: plan first, change only with --apply, audited", runContain},
+		{"undo", "reverse recorded containment actions (plan first, change only with --apply)", runUndo},
 		{"simulate", "write a realistic simulated breach as CloudTrail S3-layout files", runSimulate},
 		{"version", "print harrier's version", runVersion},
 	}
