@@ -250,8 +250,8 @@ func keyRoles(ctx context.Context, dir, key string) ([]string, error) {
 SELECT DISTINCT role FROM (
   SELECT session_issuer_arn AS role FROM events WHERE access_key_id = ? AND session_issuer_type = 'Role'
   UNION ALL
-  SELECT regexp_replace(response_elements->>'$.assumedRoleUser.arn', '^arn:([^:]+):sts::([0-9]+):assumed-role/([^/]+)/.*$', 'arn:\1:iam::\2:role/\3')
-  FROM events WHERE event_name LIKE 'AssumeRole%' AND response_elements->>'$.credentials.accessKeyId' = ?
+  SELECT regexp_replace((response_elements->>'$.assumedRoleUser.arn'), '^arn:([^:]+):sts::([0-9]+):assumed-role/([^/]+)/.*$', 'arn:\1:iam::\2:role/\3')
+  FROM events WHERE event_name LIKE 'AssumeRole%' AND (response_elements->>'$.credentials.accessKeyId') = ?
 ) WHERE role IS NOT NULL AND role <> '' ORDER BY role`, key, key)
 	if err != nil {
 		return nil, err
@@ -287,13 +287,12 @@ WITH issued AS (
          coalesce(response_elements->>'$.credentials.accessKeyId', '') AS key, coalesce(source_ip, '') AS ip
   FROM events
   WHERE event_name LIKE 'AssumeRole%' AND coalesce(error_code, '') = ''
-    AND split_part(response_elements->>'$.assumedRoleUser.arn', '/', 2) = ?
-    AND response_elements->>'$.assumedRoleUser.arn' LIKE '%:assumed-role/%'
+    AND split_part((response_elements->>'$.assumedRoleUser.arn'), '/', 2) = ?
+    AND (response_elements->>'$.assumedRoleUser.arn') LIKE '%:assumed-role/%'
 )
-SELECT i.event_time, i.event_name, i.arn, i.key,
-       list_sort(list_distinct(list_concat([i.ip], coalesce(list(e.source_ip) FILTER (WHERE e.source_ip IS NOT NULL), []))))
+SELECT i.event_time, i.event_name, i.arn, i.key, i.ip, coalesce(string_agg(DISTINCT e.source_ip, ','), '')
 FROM issued i LEFT JOIN events e ON i.key <> '' AND e.access_key_id = i.key
-GROUP BY ALL ORDER BY 1, 3`, role)
+GROUP BY i.event_time, i.event_name, i.arn, i.key, i.ip ORDER BY 1, 3`, role)
 	if err != nil {
 		return nil, err
 	}
@@ -301,14 +300,16 @@ GROUP BY ALL ORDER BY 1, 3`, role)
 	var out []respond.Session
 	for rows.Next() {
 		var s respond.Session
-		var ips []any
-		if err := rows.Scan(&s.Issued, &s.Event, &s.ARN, &s.AccessKeyID, &ips); err != nil {
+		var issuer, used string
+		if err := rows.Scan(&s.Issued, &s.Event, &s.ARN, &s.AccessKeyID, &issuer, &used); err != nil {
 			return nil, err
 		}
 		s.Issued = s.Issued.UTC()
-		for _, ip := range ips {
-			if v, ok := ip.(string); ok && v != "" {
-				s.SourceIPs = append(s.SourceIPs, v)
+		seen := map[string]bool{}
+		for _, ip := range append(strings.Split(used, ","), issuer) {
+			if ip != "" && !seen[ip] {
+				seen[ip] = true
+				s.SourceIPs = append(s.SourceIPs, ip)
 			}
 		}
 		sort.Strings(s.SourceIPs)
