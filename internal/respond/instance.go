@@ -72,7 +72,7 @@ func PlanInstance(ctx context.Context, c *Clients, p *Plan, id string, o Instanc
 			After: State{"value": "stop"}, Effect: "make a shutdown from inside stop the instance, not terminate it (its disks are evidence)", Undo: "set it back"},
 	}
 	for _, s := range steps {
-		if err := p.planStep(ctx, c, s); err != nil {
+		if err := p.AddStep(ctx, c, s); err != nil {
 			return err
 		}
 	}
@@ -84,23 +84,25 @@ func PlanInstance(ctx context.Context, c *Clients, p *Plan, id string, o Instanc
 	}
 	// the isolation group: created at apply time, so its id comes from that step
 	name := "harrier-isolation-" + p.ID
-	sg := p.add(Step{Op: "ec2:CreateSecurityGroup", Resource: vpc, Params: map[string]string{"VpcId": vpc, "GroupName": name,
+	sg := p.Add(Step{Op: "ec2:CreateSecurityGroup", Resource: vpc, Params: map[string]string{"VpcId": vpc, "GroupName": name,
 		"Description": "harrier isolation for case " + p.Case + ": no inbound, no outbound", "Case": p.Case},
 		Before: State{}, After: State{"group": "present"}, Effect: "create the isolation security group " + name + " in " + vpc,
 		Undo: "delete it (after the interfaces have their groups back)"})
 	sgID := sg.ID
-	p.add(Step{Op: "ec2:RevokeSecurityGroupEgress", Resource: name, Params: map[string]string{"IpPermissions": "all"}, From: map[string]string{"GroupId": sgID + ".GroupId"},
+	p.Add(Step{Op: "ec2:RevokeSecurityGroupEgress", Resource: name, Params: map[string]string{"IpPermissions": "all"}, From: map[string]string{"GroupId": sgID + ".GroupId"},
 		After: State{}, Effect: "remove the new group's default allow-all egress: the group allows nothing, either way",
 		Undo: "allow the revoked rules again"})
 	var enis []ec2types.InstanceNetworkInterface
 	enis = append(enis, inst.NetworkInterfaces...)
-	sort.Slice(enis, func(i, j int) bool { return aws.ToString(enis[i].NetworkInterfaceId) < aws.ToString(enis[j].NetworkInterfaceId) })
+	sort.Slice(enis, func(i, j int) bool {
+		return aws.ToString(enis[i].NetworkInterfaceId) < aws.ToString(enis[j].NetworkInterfaceId)
+	})
 	for _, n := range enis {
 		eni := aws.ToString(n.NetworkInterfaceId)
 		s := Step{Op: "ec2:ModifyNetworkInterfaceAttribute", Resource: eni, Params: map[string]string{"NetworkInterfaceId": eni},
 			From: map[string]string{"Groups": sgID + ".GroupId"}, Effect: "make the isolation group the interface's only security group",
 			Undo: "give the interface its original groups back"}
-		if err := p.planStep(ctx, c, s); err != nil {
+		if err := p.AddStep(ctx, c, s); err != nil {
 			return err
 		}
 	}
@@ -121,7 +123,7 @@ func PlanInstance(ctx context.Context, c *Clients, p *Plan, id string, o Instanc
 		if a == nil {
 			p.Notes = append(p.Notes, "the instance has no instance profile to detach")
 		} else {
-			if err := p.planStep(ctx, c, Step{Op: "ec2:DisassociateIamInstanceProfile", Resource: id,
+			if err := p.AddStep(ctx, c, Step{Op: "ec2:DisassociateIamInstanceProfile", Resource: id,
 				Params: map[string]string{"InstanceId": id, "AssociationId": aws.ToString(a.AssociationId)}, After: State{},
 				Effect: "detach instance profile " + aws.ToString(a.IamInstanceProfile.Arn) + " (credentials already issued stay valid until they expire: revoke the role's sessions too)",
 				Undo:   "attach the instance profile again"}); err != nil {
@@ -130,9 +132,9 @@ func PlanInstance(ctx context.Context, c *Clients, p *Plan, id string, o Instanc
 		}
 	}
 	if o.NACL {
-		acl := p.add(Step{Op: "ec2:CreateNetworkAcl", Resource: vpc, Params: map[string]string{"VpcId": vpc, "Case": p.Case}, Before: State{},
+		acl := p.Add(Step{Op: "ec2:CreateNetworkAcl", Resource: vpc, Params: map[string]string{"VpcId": vpc, "Case": p.Case}, Before: State{},
 			Effect: "create a network ACL with only its default rules: deny all, in and out", Undo: "delete it (after the subnet has its own back)"})
-		if err := p.planStep(ctx, c, Step{Op: "ec2:ReplaceNetworkAclAssociation", Resource: subnet, Params: map[string]string{"SubnetId": subnet},
+		if err := p.AddStep(ctx, c, Step{Op: "ec2:ReplaceNetworkAclAssociation", Resource: subnet, Params: map[string]string{"SubnetId": subnet},
 			From:   map[string]string{"NetworkAclId": acl.ID + ".NetworkAclId"},
 			Effect: fmt.Sprintf("associate subnet %s with the deny-all network ACL: cuts every connection of every interface in the subnet (%d others, listed)", subnet, len(neighbours)),
 			Undo:   "give the subnet its original network ACL back"}); err != nil {
@@ -168,7 +170,7 @@ func planScaling(ctx context.Context, c *Clients, p *Plan, id string) error {
 	default:
 		s.Skip = "the instance is " + st["lifecycle_state"] + " in the group: standby needs InService; detach it by hand if needed"
 	}
-	p.add(s)
+	p.Add(s)
 	return nil
 }
 
@@ -188,7 +190,9 @@ func planTargets(ctx context.Context, c *Clients, p *Plan, id string) error {
 		}
 		groups = append(groups, out.TargetGroups...)
 	}
-	sort.Slice(groups, func(i, j int) bool { return aws.ToString(groups[i].TargetGroupArn) < aws.ToString(groups[j].TargetGroupArn) })
+	sort.Slice(groups, func(i, j int) bool {
+		return aws.ToString(groups[i].TargetGroupArn) < aws.ToString(groups[j].TargetGroupArn)
+	})
 	for _, g := range groups {
 		if g.TargetType != "" && g.TargetType != elbtypes.TargetTypeEnumInstance {
 			continue
@@ -208,7 +212,7 @@ func planTargets(ctx context.Context, c *Clients, p *Plan, id string) error {
 				port = strconv.Itoa(int(*d.Target.Port))
 			}
 			params := map[string]string{"TargetGroupArn": arn, "Id": id, "Port": port}
-			if err := p.planStep(ctx, c, Step{Op: "elasticloadbalancing:DeregisterTargets", Resource: arn, Params: params, After: State{},
+			if err := p.AddStep(ctx, c, Step{Op: "elasticloadbalancing:DeregisterTargets", Resource: arn, Params: params, After: State{},
 				Effect: "deregister the instance (port " + port + ") from target group " + aws.ToString(g.TargetGroupName),
 				Undo:   "register it again"}); err != nil {
 				return err

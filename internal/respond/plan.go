@@ -45,8 +45,8 @@ type Step struct {
 	From map[string]string `json:"from,omitempty"`
 	// Before is the live state read when planning; nil when the resource
 	// does not exist yet (made by an earlier step), so not re-checked.
-	Before State `json:"before"`
-	After  State `json:"after"`  // the state the call should leave
+	Before State  `json:"before"`
+	After  State  `json:"after"`  // the state the call should leave
 	Effect string `json:"effect"` // what it does, in words
 	// Undo says how to reverse the step, in words ("" when it cannot be).
 	Undo string `json:"undo"`
@@ -102,8 +102,9 @@ func (p *Plan) JSON() ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-// add appends a step, numbering it.
-func (p *Plan) add(s Step) *Step {
+// Add appends a step, numbering it, without reading its state: for a
+// resource an earlier step makes (its Before is then nil or empty).
+func (p *Plan) Add(s Step) *Step {
 	s.ID = itoa(len(p.Steps) + 1)
 	if op, ok := Ops[s.Op]; ok {
 		s.Service, s.API = op.Service, op.API

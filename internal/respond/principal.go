@@ -107,20 +107,20 @@ func planUser(ctx context.Context, c *Clients, p *Plan, user, onlyKey string) er
 			continue
 		}
 		params := map[string]string{"UserName": user, "AccessKeyId": id, "Status": "Inactive"}
-		if err := p.planStep(ctx, c, Step{Op: "iam:UpdateAccessKey", Resource: id, Params: params, After: State{"status": "Inactive"},
+		if err := p.AddStep(ctx, c, Step{Op: "iam:UpdateAccessKey", Resource: id, Params: params, After: State{"status": "Inactive"},
 			Effect: "deactivate the access key (not deleted: it is evidence)", Undo: "set it Active again"}); err != nil {
 			return err
 		}
 	}
 	name := ContainPolicyName(p.Case)
-	if err := p.planStep(ctx, c, Step{Op: "iam:PutUserPolicy", Resource: arn, Params: map[string]string{"UserName": user, "PolicyName": name, "PolicyDocument": DenyAll},
+	if err := p.AddStep(ctx, c, Step{Op: "iam:PutUserPolicy", Resource: arn, Params: map[string]string{"UserName": user, "PolicyName": name, "PolicyDocument": DenyAll},
 		After: State{"document": CanonicalPolicy(DenyAll)}, Effect: "attach the inline policy " + name + ": deny everything",
 		Undo: "delete the policy (or restore the one it replaced)"}); err != nil {
 		return err
 	}
-	if err := p.planStep(ctx, c, Step{Op: "iam:DeleteLoginProfile", Resource: arn, Params: map[string]string{"UserName": user}, After: State{},
+	if err := p.AddStep(ctx, c, Step{Op: "iam:DeleteLoginProfile", Resource: arn, Params: map[string]string{"UserName": user}, After: State{},
 		Effect: "delete the console login profile (that it existed, and since when, is recorded)",
-		Undo: "cannot be undone: the password is gone; a new login profile can be created"}); err != nil {
+		Undo:   "cannot be undone: the password is gone; a new login profile can be created"}); err != nil {
 		return err
 	}
 	if st := p.Steps[len(p.Steps)-1]; st.Skip != "" {
@@ -129,9 +129,9 @@ func planUser(ctx context.Context, c *Clients, p *Plan, user, onlyKey string) er
 	return reach(ctx, c, p, user)
 }
 
-// planStep reads a step's live state and adds it, marked to skip when the
+// AddStep reads a step's live state and adds it, marked to skip when the
 // resource is already as the step would leave it.
-func (p *Plan) planStep(ctx context.Context, c *Clients, s Step) error {
+func (p *Plan) AddStep(ctx context.Context, c *Clients, s Step) error {
 	op, ok := Ops[s.Op]
 	if !ok {
 		return fmt.Errorf("unknown op %q", s.Op)
@@ -144,7 +144,7 @@ func (p *Plan) planStep(ctx context.Context, c *Clients, s Step) error {
 	if s.After != nil && before.Equal(s.After) {
 		s.Skip = "already in effect: " + before.String()
 	}
-	p.add(s)
+	p.Add(s)
 	return nil
 }
 

@@ -40,7 +40,7 @@ func PlanRole(ctx context.Context, c *Clients, p *Plan, role string, o RoleOptio
 	}
 	arn := aws.ToString(r.Role.Arn)
 	doc := RevokeBefore(o.Now)
-	if err := p.planStep(ctx, c, Step{Op: "iam:PutRolePolicy", Resource: arn,
+	if err := p.AddStep(ctx, c, Step{Op: "iam:PutRolePolicy", Resource: arn,
 		Params: map[string]string{"RoleName": role, "PolicyName": RevokePolicyName, "PolicyDocument": doc},
 		After:  State{"document": CanonicalPolicy(doc)},
 		Effect: "deny every session of the role issued before " + o.Now.UTC().Format(timeFormat) + " (IAM console: Revoke active sessions)",
@@ -67,7 +67,7 @@ func PlanRole(ctx context.Context, c *Clients, p *Plan, role string, o RoleOptio
 		}
 		sort.Strings(names)
 		for _, n := range names {
-			if err := p.planStep(ctx, c, Step{Op: "iam:RemoveRoleFromInstanceProfile", Resource: n,
+			if err := p.AddStep(ctx, c, Step{Op: "iam:RemoveRoleFromInstanceProfile", Resource: n,
 				Params: map[string]string{"RoleName": role, "InstanceProfileName": n}, After: State{"role_in_profile": "false"},
 				Effect: "take the role out of instance profile " + n + ": instances using it get no new credentials",
 				Undo:   "put the role back in the instance profile"}); err != nil {

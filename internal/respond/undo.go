@@ -103,7 +103,7 @@ func PlanUndo(ctx context.Context, c *Clients, caseID string, all, targets []Act
 		if s.After != nil && live.Equal(s.After) {
 			s.Skip = "already as it was before " + a.ID
 		}
-		p.add(s)
+		p.Add(s)
 	}
 	return p, nil
 }
