@@ -81,6 +81,8 @@ func commands() []command {
 		{"query", "run read-only SQL over the case's events", runQuery},
 		{"serve", "the local investigation UI over a case: findings, timeline with pivots, scope graph (loopback, token)", runServe},
 		{"case", "case info: what the case holds", runCase},
+		{"contain", "contain a key, user, role or instance in AWS: plan first, change only with --apply, audited", runContain},
+		{"undo", "reverse recorded containment actions (plan first, change only with --apply)", runUndo},
 		{"simulate", "write a realistic simulated breach as CloudTrail S3-layout files", runSimulate},
 		{"version", "print harrier's version", runVersion},
 	}

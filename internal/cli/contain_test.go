@@ -1,0 +1,115 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/harrier-ir/harrier/internal/awstest"
+)
+
+// TestContainAndUndo runs harrier contain and undo end to end against
+// moto_server through the SDK's standard endpoint setting: the plan changes
+// nothing, --apply deactivates the key and records the actions, undo with
+// the run's id brings it back.
+func TestContainAndUndo(t *testing.T) {
+	srv := awstest.Moto(t)
+	ctx := context.Background()
+	ic := iam.NewFromConfig(awstest.Config(srv.URL))
+	if _, err := ic.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("mallory")}); err != nil {
+		t.Fatal(err)
+	}
+	k, err := ic.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("mallory")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := aws.ToString(k.AccessKey.AccessKeyId)
+	status := func() string {
+		out, err := ic.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String("mallory")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out.AccessKeyMetadata[0].Status)
+	}
+	motoEnv(t, srv.URL)
+	caseDir := filepath.Join(t.TempDir(), "case")
+
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		want     []string
+		keyAfter string
+	}{
+		{"plan only", []string{"contain", "key", key, "--case", caseDir}, ExitOK,
+			[]string{"iam:UpdateAccessKey on " + key, `before:  {"status":"Active"}`, "iam:PutUserPolicy", "HarrierContain-case", "nothing was changed"}, "Active"},
+		{"another account", []string{"contain", "key", key, "--case", caseDir, "--apply", "--account", "999999999999"}, ExitError,
+			[]string{"another account", "nothing was done"}, "Active"},
+		{"temporary key", []string{"contain", "key", "ASIAEXAMPLE000000001", "--case", caseDir, "--apply"}, ExitError,
+			[]string{"cannot be deactivated", "revoking the sessions"}, "Active"},
+		{"unknown target", []string{"contain", "bucket", "x", "--case", caseDir}, ExitUsage, []string{"unknown target"}, "Active"},
+		{"apply", []string{"contain", "key", key, "--case", caseDir, "--apply"}, ExitOK,
+			[]string{"applied   1. iam:UpdateAccessKey", "[action ", "harrier undo "}, "Inactive"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errOut, code := harrier(t, tc.args...)
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d\n%s%s", code, tc.code, out, errOut)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out+errOut, w) {
+					t.Errorf("output lacks %q:\n%s%s", w, out, errOut)
+				}
+			}
+			if got := status(); got != tc.keyAfter {
+				t.Errorf("key %s, want %s", got, tc.keyAfter)
+			}
+		})
+	}
+	b, err := os.ReadFile(filepath.Join(caseDir, "actions.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	var first struct {
+		ID, Run, API, Status string
+		Before, After        map[string]string
+		Request              map[string]string
+	}
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
+		t.Fatal(err)
+	}
+	if len(lines) != 2 || first.API != "UpdateAccessKey" || first.After["status"] != "Inactive" || first.Request["AccessKeyId"] != key {
+		t.Fatalf("audit log:\n%s", b)
+	}
+	if strings.Contains(string(b), "testing") {
+		t.Error("the audit log holds the secret key")
+	}
+	// the plan as JSON, for undo
+	out, errOut, code := harrier(t, "undo", first.Run, "--case", caseDir, "--format", "json")
+	var plan struct {
+		Steps []struct{ API, Undoes string }
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &plan) != nil || len(plan.Steps) != 2 || plan.Steps[0].API != "DeleteUserPolicy" || plan.Steps[1].Undoes != first.ID {
+		t.Fatalf("undo plan (exit %d):\n%s%s", code, out, errOut)
+	}
+	if status() != "Inactive" {
+		t.Fatal("the undo plan changed the key")
+	}
+	if out, errOut, code := harrier(t, "undo", first.Run, "--case", caseDir, "--apply"); code != 0 || status() != "Active" {
+		t.Fatalf("undo --apply (exit %d), key %s:\n%s%s", code, status(), out, errOut)
+	}
+	if _, errOut, code := harrier(t, "undo", "no-such-run", "--case", caseDir); code != ExitUsage || !strings.Contains(errOut, "no applied action") {
+		t.Errorf("unknown id: exit %d %s", code, errOut)
+	}
+	if out, _, code := harrier(t, "contain", "--print-iam-policy"); code != 0 || !strings.Contains(out, `"iam:UpdateAccessKey"`) {
+		t.Errorf("policy: %d %s", code, out)
+	}
+}

@@ -1,0 +1,64 @@
+package respond
+
+// IAMPolicy is the least-privilege policy containment and undo need:
+// reading the state each step changes, and the changes themselves; nothing
+// deletes a key, a user or an instance. `harrier contain --print-iam-policy`
+// prints it; a test checks it names every registered op.
+const IAMPolicy = `{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "HarrierIdentity",
+      "Effect": "Allow",
+      "Action": ["sts:GetCallerIdentity"],
+      "Resource": "*"
+    },
+    {
+      "Sid": "HarrierContainIAMRead",
+      "Effect": "Allow",
+      "Action": ["iam:GetAccessKeyLastUsed", "iam:ListAccessKeys", "iam:GetUser", "iam:GetRole", "iam:GetUserPolicy", "iam:GetRolePolicy",
+        "iam:GetLoginProfile", "iam:ListGroupsForUser", "iam:ListAttachedUserPolicies", "iam:ListUserPolicies",
+        "iam:ListAttachedGroupPolicies", "iam:ListGroupPolicies", "iam:ListInstanceProfilesForRole"],
+      "Resource": "*"
+    },
+    {
+      "Sid": "HarrierContainIAMChange",
+      "Effect": "Allow",
+      "Action": ["iam:UpdateAccessKey", "iam:PutUserPolicy", "iam:DeleteUserPolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy",
+        "iam:DeleteLoginProfile", "iam:RemoveRoleFromInstanceProfile", "iam:AddRoleToInstanceProfile"],
+      "Resource": "*"
+    },
+    {
+      "Sid": "HarrierContainEC2Read",
+      "Effect": "Allow",
+      "Action": ["ec2:DescribeInstances", "ec2:DescribeInstanceAttribute", "ec2:DescribeTags", "ec2:DescribeSecurityGroups",
+        "ec2:DescribeNetworkInterfaces", "ec2:DescribeIamInstanceProfileAssociations", "ec2:DescribeNetworkAcls"],
+      "Resource": "*"
+    },
+    {
+      "Sid": "HarrierContainEC2Change",
+      "Effect": "Allow",
+      "Action": ["ec2:CreateTags", "ec2:DeleteTags", "ec2:ModifyInstanceAttribute", "ec2:CreateSecurityGroup", "ec2:DeleteSecurityGroup",
+        "ec2:RevokeSecurityGroupEgress", "ec2:AuthorizeSecurityGroupEgress", "ec2:ModifyNetworkInterfaceAttribute",
+        "ec2:DisassociateIamInstanceProfile", "ec2:AssociateIamInstanceProfile", "ec2:CreateNetworkAcl", "ec2:DeleteNetworkAcl",
+        "ec2:ReplaceNetworkAclAssociation"],
+      "Resource": "*"
+    },
+    {
+      "Sid": "HarrierContainPassProfileRoleOnUndo",
+      "Effect": "Allow",
+      "Action": ["iam:PassRole"],
+      "Resource": "*",
+      "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}
+    },
+    {
+      "Sid": "HarrierContainTraffic",
+      "Effect": "Allow",
+      "Action": ["autoscaling:DescribeAutoScalingInstances", "autoscaling:EnterStandby", "autoscaling:ExitStandby",
+        "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth",
+        "elasticloadbalancing:DeregisterTargets", "elasticloadbalancing:RegisterTargets"],
+      "Resource": "*"
+    }
+  ]
+}
+`
