@@ -112,7 +112,7 @@ func TestCopy(t *testing.T) {
 			bad: []BadRange{{3 * mib, 100, eio}}, retried: 1, sectorWise: 1},
 		{name: "source shorter than its size: the rest is bad", src: &faulty{data: data[:mib+512]}, size: mib + 2048,
 			want: zeroed(append(bytes.Clone(data[:mib+512]), make([]byte, 1536)...)),
-			bad: []BadRange{{mib + 512, 1536, io.EOF.Error()}}, retried: 1, sectorWise: 1},
+			bad:  []BadRange{{mib + 512, 1536, io.EOF.Error()}}, retried: 1, sectorWise: 1},
 		// with no size to go by, an unreadable last sector counts whole
 		{name: "size unknown, bad sector in the last chunk", src: &faulty{data: data, bad: [][2]int64{{3*mib + 10, 3*mib + 11}}},
 			size: -1, want: append(bytes.Clone(data[:3*mib]), make([]byte, 512)...),
