@@ -73,6 +73,7 @@ type Copied struct {
 func Copy(ctx context.Context, src io.ReaderAt, size int64, dst io.Writer, o Options) (Copied, error) {
 	sector, chunk := o.sizes()
 	h := newHasher()
+	defer h.stop()
 	out := io.MultiWriter(dst, h)
 	buf := make([]byte, chunk)
 	var c Copied

@@ -19,19 +19,50 @@ type Sums struct {
 }
 
 // hasher computes both hashes in one pass: it is the io.Writer every byte
-// of the image goes through once.
+// of the image goes through once. MD5 runs beside SHA-256 on another core
+// for writes large enough to pay for the hand-over: together they would
+// otherwise bound an image's throughput (about 0.6 GB/s for MD5 alone).
 type hasher struct {
 	sha, md hash.Hash
-	w       io.Writer
+	in      chan []byte
+	out     chan struct{}
 }
+
+// parallelMin is the smallest write whose MD5 is handed to the other core.
+const parallelMin = 64 << 10
 
 func newHasher() *hasher {
-	h := &hasher{sha: sha256.New(), md: md5.New()}
-	h.w = io.MultiWriter(h.sha, h.md)
-	return h
+	return &hasher{sha: sha256.New(), md: md5.New()}
 }
 
-func (h *hasher) Write(p []byte) (int, error) { return h.w.Write(p) }
+func (h *hasher) Write(p []byte) (int, error) {
+	if len(p) < parallelMin {
+		h.sha.Write(p)
+		h.md.Write(p)
+		return len(p), nil
+	}
+	if h.in == nil {
+		h.in, h.out = make(chan []byte), make(chan struct{})
+		go func() {
+			for b := range h.in {
+				h.md.Write(b)
+				h.out <- struct{}{}
+			}
+		}()
+	}
+	h.in <- p
+	h.sha.Write(p)
+	<-h.out // p is not kept past Write
+	return len(p), nil
+}
+
+// stop ends the MD5 goroutine, if one was started.
+func (h *hasher) stop() {
+	if h.in != nil {
+		close(h.in)
+		h.in = nil
+	}
+}
 
 func (h *hasher) sums() Sums {
 	return Sums{SHA256: hex.EncodeToString(h.sha.Sum(nil)), MD5: hex.EncodeToString(h.md.Sum(nil))}
@@ -47,6 +78,7 @@ func HashFile(ctx context.Context, path string, progress func(done int64)) (Sums
 	}
 	defer f.Close()
 	h := newHasher()
+	defer h.stop()
 	buf := make([]byte, DefaultChunk)
 	var done int64
 	for {
