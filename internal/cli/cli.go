@@ -79,6 +79,8 @@ func commands() []command {
 		{"timeline", "list events in time order, filtered by key, principal, IP, event, ...", runTimeline},
 		{"query", "run read-only SQL over the case's events", runQuery},
 		{"case", "case info: what the case holds", runCase},
+		{"image", "hashed image of an attached device or file: SHA-256 and MD5 in one pass, bad sectors recorded, verified, logged", runImage},
+		{"collect", "collect evidence from EC2 resources: snapshot (a hashed image through the EBS direct APIs)", runCollect},
 		{"simulate", "write a realistic simulated breach as CloudTrail S3-layout files", runSimulate},
 		{"version", "print harrier's version", runVersion},
 	}

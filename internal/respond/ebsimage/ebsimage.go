@@ -62,7 +62,8 @@ type Progress struct {
 	Phase         string // "fetch" or "hash"
 	Listed        int64  // blocks listed so far
 	Written       int64  // blocks written or resumed
-	Bytes, Volume int64  // bytes hashed so far and the volume's size (hash phase)
+	BlockSize     int32
+	Bytes, Volume int64 // bytes hashed so far and the volume's size (hash phase)
 }
 
 // ErrResume means the state beside the image does not fit this snapshot.
@@ -138,7 +139,7 @@ func Acquire(ctx context.Context, api API, snapshotID, dst string, o Options) (R
 
 	hashed := func(done int64) {
 		if o.Progress != nil && (done%(64<<20) == 0 || done == size) {
-			o.Progress(Progress{Phase: "hash", Listed: rec.BlocksListed, Written: rec.BlocksListed, Bytes: done, Volume: size})
+			o.Progress(Progress{Phase: "hash", Listed: rec.BlocksListed, Written: rec.BlocksListed, BlockSize: rec.BlockSize, Bytes: done, Volume: size})
 		}
 	}
 	if rec.Sums, rec.Bytes, err = image.HashFile(ctx, dst, hashed); err != nil {
@@ -281,7 +282,7 @@ func run(ctx context.Context, f *fetcher, first *ebs.ListSnapshotBlocksOutput, i
 			werr = syncBoth(img, state)
 		}
 		if o.Progress != nil {
-			o.Progress(Progress{Phase: "fetch", Listed: n.listed.Load(), Written: n.fetched.Load() + resumed, Volume: size})
+			o.Progress(Progress{Phase: "fetch", Listed: n.listed.Load(), Written: n.fetched.Load() + resumed, BlockSize: f.blockSize, Volume: size})
 		}
 	}
 	if err := syncBoth(img, state); werr == nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ebs/types"
 
 	"github.com/harrier-ir/harrier/internal/awstest"
+	"github.com/harrier-ir/harrier/internal/respond/ebsimage/ebstest"
 	"github.com/harrier-ir/harrier/internal/respond/image"
 )
 
@@ -105,12 +106,12 @@ func checkImage(t *testing.T, path string, blocks map[int32][]byte, sums image.S
 
 func TestAcquire(t *testing.T) {
 	moto := awstest.Moto(t)
-	front := newFront(t, moto)
+	front := ebstest.New(t, moto)
 	blocks := testBlocks()
-	snap := putSnapshot(t, front.client(), blocks)
+	snap := ebstest.PutSnapshot(t, front.Client(), blocks)
 	dst := filepath.Join(t.TempDir(), "disk.raw")
 	var phases []string
-	rec, err := Acquire(context.Background(), front.client(), snap, dst, Options{PageSize: 100, Concurrency: 4, Progress: func(p Progress) {
+	rec, err := Acquire(context.Background(), front.Client(), snap, dst, Options{PageSize: 100, Concurrency: 4, Progress: func(p Progress) {
 		if len(phases) == 0 || phases[len(phases)-1] != p.Phase {
 			phases = append(phases, p.Phase)
 		}
@@ -123,8 +124,8 @@ func TestAcquire(t *testing.T) {
 		rec.Bytes != 1<<30 || rec.ChecksumFailures != 0 || rec.Outcome != "complete" {
 		t.Errorf("record %+v", rec)
 	}
-	if front.lists != 3 {
-		t.Errorf("%d ListSnapshotBlocks pages, want 3", front.lists)
+	if n := front.Lists(); n != 3 {
+		t.Errorf("%d ListSnapshotBlocks pages, want 3", n)
 	}
 	if len(phases) != 2 || phases[0] != "fetch" || phases[1] != "hash" {
 		t.Errorf("progress phases %v", phases)
@@ -148,7 +149,7 @@ func TestAcquire(t *testing.T) {
 			t.Errorf("state: block %d checksum %s", idx, sum)
 		}
 	}
-	if _, err := Acquire(context.Background(), front.client(), snap, dst, Options{}); !errors.Is(err, image.ErrExists) {
+	if _, err := Acquire(context.Background(), front.Client(), snap, dst, Options{}); !errors.Is(err, image.ErrExists) {
 		t.Errorf("a second acquisition into a finished image: err %v, want ErrExists", err)
 	}
 }
@@ -159,30 +160,30 @@ func TestAcquire(t *testing.T) {
 // is still exact.
 func TestRetries(t *testing.T) {
 	moto := awstest.Moto(t)
-	front := newFront(t, moto)
+	front := ebstest.New(t, moto)
 	blocks := testBlocks()
-	snap := putSnapshot(t, front.client(), blocks)
+	snap := ebstest.PutSnapshot(t, front.Client(), blocks)
 	const bad, stale = 37*5 + 2, 37 * 120
-	front.getHook = func(w http.ResponseWriter, r *http.Request, idx int32, call int) bool {
+	front.GetHook = func(w http.ResponseWriter, r *http.Request, idx int32, call int) bool {
 		switch {
 		case idx == bad && call == 1:
-			front.corrupt(t, w, r)
+			front.Corrupt(t, w, r)
 			return true
 		case idx == stale && call == 1:
-			validationError(w, types.ValidationExceptionReasonInvalidBlockToken)
+			ebstest.ValidationError(w, types.ValidationExceptionReasonInvalidBlockToken)
 			return true
 		}
 		return false
 	}
-	front.listHook = func(w http.ResponseWriter, r *http.Request, call int) bool {
+	front.ListHook = func(w http.ResponseWriter, r *http.Request, call int) bool {
 		if r.URL.Query().Get("pageToken") != "" && call == 2 {
-			validationError(w, types.ValidationExceptionReasonInvalidPageToken)
+			ebstest.ValidationError(w, types.ValidationExceptionReasonInvalidPageToken)
 			return true
 		}
 		return false
 	}
 	dst := filepath.Join(t.TempDir(), "disk.raw")
-	rec, err := Acquire(context.Background(), front.client(), snap, dst, Options{PageSize: 100})
+	rec, err := Acquire(context.Background(), front.Client(), snap, dst, Options{PageSize: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,24 +199,24 @@ func TestRetries(t *testing.T) {
 // image complete.
 func TestChecksumKeepsFailing(t *testing.T) {
 	moto := awstest.Moto(t)
-	front := newFront(t, moto)
+	front := ebstest.New(t, moto)
 	blocks := testBlocks()
-	snap := putSnapshot(t, front.client(), blocks)
+	snap := ebstest.PutSnapshot(t, front.Client(), blocks)
 	const bad = 37*5 + 2
-	front.getHook = func(w http.ResponseWriter, r *http.Request, idx int32, call int) bool {
+	front.GetHook = func(w http.ResponseWriter, r *http.Request, idx int32, call int) bool {
 		if idx == bad {
-			front.corrupt(t, w, r)
+			front.Corrupt(t, w, r)
 			return true
 		}
 		return false
 	}
 	dst := filepath.Join(t.TempDir(), "disk.raw")
-	_, err := Acquire(context.Background(), front.client(), snap, dst, Options{Attempts: 2})
+	_, err := Acquire(context.Background(), front.Client(), snap, dst, Options{Attempts: 2})
 	var ce *ChecksumError
 	if !errors.Is(err, ErrChecksum) || !errors.As(err, &ce) || ce.Block != bad || ce.Attempts != 2 {
 		t.Fatalf("err %v, want a ChecksumError for block %d after 2 attempts", err, bad)
 	}
-	if n := front.calls()[bad]; n != 2 {
+	if n := front.Calls()[bad]; n != 2 {
 		t.Errorf("block %d asked for %d times, want 2", bad, n)
 	}
 	if _, err := os.Stat(dst + ".json"); err == nil {
@@ -225,13 +226,13 @@ func TestChecksumKeepsFailing(t *testing.T) {
 
 func TestResume(t *testing.T) {
 	moto := awstest.Moto(t)
-	front := newFront(t, moto)
+	front := ebstest.New(t, moto)
 	blocks := testBlocks()
-	snap := putSnapshot(t, front.client(), blocks)
+	snap := ebstest.PutSnapshot(t, front.Client(), blocks)
 	dst := filepath.Join(t.TempDir(), "disk.raw")
 
 	ctx, cancel := context.WithCancel(context.Background())
-	_, err := Acquire(ctx, front.client(), snap, dst, Options{Concurrency: 2, Progress: func(p Progress) {
+	_, err := Acquire(ctx, front.Client(), snap, dst, Options{Concurrency: 2, Progress: func(p Progress) {
 		if p.Written >= 100 {
 			cancel()
 		}
@@ -251,8 +252,8 @@ func TestResume(t *testing.T) {
 	}
 	f.Close()
 
-	front.calls()
-	rec, err := Acquire(context.Background(), front.client(), snap, dst, Options{Concurrency: 2})
+	front.Calls()
+	rec, err := Acquire(context.Background(), front.Client(), snap, dst, Options{Concurrency: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +263,7 @@ func TestResume(t *testing.T) {
 	// the blocks written before the interruption, and still intact, are
 	// not fetched again
 	again := 0
-	for idx := range front.calls() {
+	for idx := range front.Calls() {
 		if _, ok := done[idx]; ok {
 			again++
 		}
@@ -275,7 +276,7 @@ func TestResume(t *testing.T) {
 	// the image of another snapshot cannot be resumed into this one
 	os.Remove(dst + ".json")
 	os.Remove(dst + ".log")
-	if _, err := Acquire(context.Background(), front.client(), "snap-0123456789abcdef0", dst, Options{}); !errors.Is(err, ErrResume) {
+	if _, err := Acquire(context.Background(), front.Client(), "snap-0123456789abcdef0", dst, Options{}); !errors.Is(err, ErrResume) {
 		t.Errorf("err %v, want ErrResume", err)
 	}
 }

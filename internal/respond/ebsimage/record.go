@@ -58,11 +58,11 @@ func (r Record) Text() []byte {
 		}
 		snap += fmt.Sprintf("\nof volume %s, owner %s, started %s, %s, %s", s.VolumeID, s.OwnerID, image.UTC(s.StartTime), s.State, enc)
 		if s.Description != "" {
-			snap += "\ndescription: " + s.Description
+			snap += "\ndescription: " + oneLine(s.Description)
 		}
 	}
 	if r.DescribeError != "" {
-		snap += "\nnot described: " + r.DescribeError
+		snap += "\nnot described: " + oneLine(r.DescribeError)
 	}
 	return image.Log(r.Tool+": acquisition log", []image.Field{
 		{Name: "command", Value: strings.Join(r.Command, " ")},
@@ -81,4 +81,16 @@ func (r Record) Text() []byte {
 		{Name: "finished (UTC)", Value: image.UTC(r.End)},
 		{Name: "outcome", Value: r.Outcome},
 	})
+}
+
+// oneLine keeps text from AWS (a snapshot's description is whatever its
+// creator wrote, an attacker perhaps) on its line of the log: control
+// characters become spaces.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return ' '
+		}
+		return r
+	}, s)
 }

@@ -1,14 +1,17 @@
-package ebsimage
+// Package ebstest serves the EBS direct APIs to tests: moto for the
+// snapshots, a front that answers ListSnapshotBlocks as AWS does where
+// moto 5.2.1 does not, and hooks to break answers on purpose.
+package ebstest
 
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,32 +26,33 @@ import (
 	"github.com/harrier-ir/harrier/internal/awstest"
 )
 
-// The EBS direct APIs in tests: moto 5.2.1 stores snapshots written with
+// Front: moto 5.2.1 stores snapshots written with
 // StartSnapshot, PutSnapshotBlock and CompleteSnapshot, and answers
 // GetSnapshotBlock as AWS does (the data, x-amz-Checksum,
 // x-amz-Checksum-Algorithm, x-amz-Data-Length). Its ListSnapshotBlocks does
 // not: BlockIndex comes as a JSON string where AWS sends an integer (the SDK
 // refuses it), and it ignores MaxResults, NextToken and StartingBlockIndex
-// and sends no ExpiryTime. ebsFront answers ListSnapshotBlocks as the API
+// and sends no ExpiryTime. Front answers ListSnapshotBlocks as the API
 // reference documents it, from moto's blocks, and forwards the rest; hooks
 // let a test break a GetSnapshotBlock or ListSnapshotBlocks answer.
-type ebsFront struct {
+type Front struct {
+	URL  string // point the SDK here
 	moto *awstest.Server
-	srv  *httptest.Server
 
 	mu    sync.Mutex
 	lists int // ListSnapshotBlocks answered
 	gets  map[int32]int
-	// getHook, when set, may answer a GetSnapshotBlock itself (true): call
+	// GetHook, when set, may answer a GetSnapshotBlock itself (true): call
 	// is how many times the block was asked for, this one included.
-	getHook func(w http.ResponseWriter, r *http.Request, idx int32, call int) bool
-	// listHook, when set, may answer a ListSnapshotBlocks itself.
-	listHook func(w http.ResponseWriter, r *http.Request, call int) bool
+	GetHook func(w http.ResponseWriter, r *http.Request, idx int32, call int) bool
+	// ListHook, when set, may answer a ListSnapshotBlocks itself.
+	ListHook func(w http.ResponseWriter, r *http.Request, call int) bool
 }
 
-func newFront(t *testing.T, moto *awstest.Server) *ebsFront {
-	f := &ebsFront{moto: moto, gets: map[int32]int{}}
-	f.srv = awstest.Front(t, moto.URL, func(w http.ResponseWriter, r *http.Request, _ string) bool {
+// New starts a Front before moto.
+func New(t *testing.T, moto *awstest.Server) *Front {
+	f := &Front{moto: moto, gets: map[int32]int{}}
+	srv := awstest.Front(t, moto.URL, func(w http.ResponseWriter, r *http.Request, _ string) bool {
 		if r.Method != http.MethodGet || !strings.HasPrefix(r.URL.Path, "/snapshots/") {
 			return false
 		}
@@ -59,7 +63,7 @@ func newFront(t *testing.T, moto *awstest.Server) *ebsFront {
 			f.lists++
 			call := f.lists
 			f.mu.Unlock()
-			if f.listHook != nil && f.listHook(w, r, call) {
+			if f.ListHook != nil && f.ListHook(w, r, call) {
 				return true
 			}
 			f.listBlocks(t, w, r)
@@ -70,15 +74,16 @@ func newFront(t *testing.T, moto *awstest.Server) *ebsFront {
 			f.gets[int32(idx)]++
 			call := f.gets[int32(idx)]
 			f.mu.Unlock()
-			return f.getHook != nil && f.getHook(w, r, int32(idx), call)
+			return f.GetHook != nil && f.GetHook(w, r, int32(idx), call)
 		}
 		return false
 	})
+	f.URL = srv.URL
 	return f
 }
 
-// calls says how often each block was asked for, and starts counting anew.
-func (f *ebsFront) calls() map[int32]int {
+// Calls says how often each block was asked for, and starts counting anew.
+func (f *Front) Calls() map[int32]int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	g := f.gets
@@ -86,12 +91,20 @@ func (f *ebsFront) calls() map[int32]int {
 	return g
 }
 
-func (f *ebsFront) client() *ebs.Client {
-	return ebs.NewFromConfig(awstest.Config(f.srv.URL))
+// Lists says how many ListSnapshotBlocks requests were answered.
+func (f *Front) Lists() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.lists
+}
+
+// Client is an EBS client of the front.
+func (f *Front) Client() *ebs.Client {
+	return ebs.NewFromConfig(awstest.Config(f.URL))
 }
 
 // fromMoto asks moto itself the same request.
-func (f *ebsFront) fromMoto(t *testing.T, r *http.Request) (*http.Response, []byte) {
+func (f *Front) fromMoto(t *testing.T, r *http.Request) (*http.Response, []byte) {
 	req, _ := http.NewRequest(r.Method, f.moto.URL+r.URL.RequestURI(), nil)
 	req.Header = r.Header.Clone()
 	resp, err := (&http.Client{Transport: &http.Transport{Proxy: nil}}).Do(req)
@@ -107,7 +120,7 @@ func (f *ebsFront) fromMoto(t *testing.T, r *http.Request) (*http.Response, []by
 // listBlocks answers ListSnapshotBlocks as AWS does: integer block indexes
 // in ascending order, from StartingBlockIndex, pages of MaxResults (100 at
 // least) with an opaque NextToken, and the tokens' ExpiryTime.
-func (f *ebsFront) listBlocks(t *testing.T, w http.ResponseWriter, r *http.Request) {
+func (f *Front) listBlocks(t *testing.T, w http.ResponseWriter, r *http.Request) {
 	resp, body := f.fromMoto(t, r)
 	if resp == nil || resp.StatusCode != http.StatusOK {
 		w.WriteHeader(http.StatusInternalServerError)
@@ -162,17 +175,17 @@ func (f *ebsFront) listBlocks(t *testing.T, w http.ResponseWriter, r *http.Reque
 	json.NewEncoder(w).Encode(out)
 }
 
-// validationError answers as AWS refuses a request (restJson1).
-func validationError(w http.ResponseWriter, reason types.ValidationExceptionReason) {
+// ValidationError answers as AWS refuses a request (restJson1).
+func ValidationError(w http.ResponseWriter, reason types.ValidationExceptionReason) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Amzn-Errortype", "ValidationException")
 	w.WriteHeader(http.StatusBadRequest)
 	fmt.Fprintf(w, `{"Message":"The token has expired.","Reason":%q}`, reason)
 }
 
-// corrupt answers a GetSnapshotBlock with moto's data, one byte changed,
+// Corrupt answers a GetSnapshotBlock with moto's data, one byte changed,
 // and moto's (now wrong) checksum.
-func (f *ebsFront) corrupt(t *testing.T, w http.ResponseWriter, r *http.Request) {
+func (f *Front) Corrupt(t *testing.T, w http.ResponseWriter, r *http.Request) {
 	resp, body := f.fromMoto(t, r)
 	if resp == nil {
 		return
@@ -186,9 +199,9 @@ func (f *ebsFront) corrupt(t *testing.T, w http.ResponseWriter, r *http.Request)
 	w.Write(body)
 }
 
-// putSnapshot writes blocks into a new snapshot of a 1 GiB volume through
+// PutSnapshot writes blocks into a new snapshot of a 1 GiB volume through
 // the EBS direct APIs, each with its checksum, and completes it.
-func putSnapshot(t *testing.T, c *ebs.Client, blocks map[int32][]byte) string {
+func PutSnapshot(t *testing.T, c *ebs.Client, blocks map[int32][]byte) string {
 	t.Helper()
 	ctx := context.Background()
 	s, err := c.StartSnapshot(ctx, &ebs.StartSnapshotInput{VolumeSize: aws.Int64(1), Description: aws.String("harrier test")})
@@ -197,7 +210,7 @@ func putSnapshot(t *testing.T, c *ebs.Client, blocks map[int32][]byte) string {
 	}
 	for idx, data := range blocks {
 		_, err := c.PutSnapshotBlock(ctx, &ebs.PutSnapshotBlockInput{SnapshotId: s.SnapshotId, BlockIndex: aws.Int32(idx), BlockData: bytes.NewReader(data),
-			DataLength: aws.Int32(int32(len(data))), Checksum: aws.String(blockSum(data)), ChecksumAlgorithm: types.ChecksumAlgorithmChecksumAlgorithmSha256})
+			DataLength: aws.Int32(int32(len(data))), Checksum: aws.String(Sum(data)), ChecksumAlgorithm: types.ChecksumAlgorithmChecksumAlgorithmSha256})
 		if err != nil {
 			t.Fatalf("PutSnapshotBlock %d: %v", idx, err)
 		}
@@ -206,4 +219,10 @@ func putSnapshot(t *testing.T, c *ebs.Client, blocks map[int32][]byte) string {
 		t.Fatalf("CompleteSnapshot: %v", err)
 	}
 	return aws.ToString(s.SnapshotId)
+}
+
+// Sum is the base64 SHA-256 of a block, as x-amz-Checksum carries it.
+func Sum(data []byte) string {
+	s := sha256.Sum256(data)
+	return base64.StdEncoding.EncodeToString(s[:])
 }
