@@ -70,7 +70,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"investigate", "ingest evidence and report what the case holds (--demo: on a simulated breach)", runInvestigate},
-		{"acquire", "collect CloudTrail logs and digests from a live AWS account or organisation, read-only, into a case", runAcquire},
+		{"acquire", "collect evidence (CloudTrail, flow logs, findings, configuration) from a live AWS account or organisation, read-only, into a case", runAcquire},
 		{"ingest", "copy, hash and load evidence files or folders into a case", runIngest},
 		{"verify", "check the evidence: the case's chain of custody and CloudTrail's digest chains", runVerify},
 		{"hunt", "run the Sigma rule pack (and your rules) and behavioural analytics; store and print findings", runHunt},
@@ -83,6 +83,8 @@ func commands() []command {
 		{"case", "case info: what the case holds", runCase},
 		{"contain", "contain a key, user, role or instance in AWS: plan first, change only with --apply, audited", runContain},
 		{"undo", "reverse recorded containment actions (plan first, change only with --apply)", runUndo},
+		{"image", "hashed image of an attached device or file: SHA-256 and MD5 in one pass, bad sectors recorded, verified, logged", runImage},
+		{"collect", "collect evidence from EC2 resources: snapshot (a hashed image through the EBS direct APIs)", runCollect},
 		{"simulate", "write a realistic simulated breach as CloudTrail S3-layout files", runSimulate},
 		{"version", "print harrier's version", runVersion},
 	}
