@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -294,4 +296,98 @@ func deniedWord(denied bool) string {
 		return "DENIED"
 	}
 	return "failed"
+}
+
+// caseCoverage reads the coverage documents of the case's acquisitions and
+// returns their rows for the report: per source, account and region, the
+// latest run's. Trail buckets and the event history become rows of their
+// own ("cloudtrail", "lookup"), an account without trails a "no" row, and
+// an account not reached an "unknown" one.
+func caseCoverage(c *casefile.Case) ([]evidence.Coverage, error) {
+	var docs []coverageDoc
+	for _, e := range c.Latest() {
+		if e.Content != ContentAcquireCoverage {
+			continue
+		}
+		b, err := os.ReadFile(c.Path(filepath.FromSlash(e.Path)))
+		if err != nil {
+			return nil, fmt.Errorf("read coverage: %w", err)
+		}
+		var d coverageDoc
+		if err := json.Unmarshal(b, &d); err != nil {
+			return nil, fmt.Errorf("coverage %s: %w", e.Path, err)
+		}
+		docs = append(docs, d)
+	}
+	sort.SliceStable(docs, func(i, j int) bool { return docs[i].Stamp < docs[j].Stamp })
+	latest := map[[3]string]evidence.Coverage{}
+	var order [][3]string
+	put := func(cv evidence.Coverage) {
+		k := [3]string{cv.Source, cv.Account, cv.Region}
+		if _, ok := latest[k]; !ok {
+			order = append(order, k)
+		}
+		latest[k] = cv
+	}
+	for _, d := range docs {
+		for _, u := range d.Unreached {
+			put(evidence.Coverage{Source: "account", Account: u.Account, Region: "-", Exists: "unknown", Detail: "not reached",
+				Problems: []evidence.Problem{{Service: "sts", API: "AssumeRole", Account: u.Account, Target: u.Role, Error: u.Error}}})
+		}
+		for _, a := range d.Accounts {
+			if len(a.Trails) == 0 {
+				cv := evidence.Coverage{Source: "cloudtrail", Account: a.Account, Region: "-", Exists: "no", Detail: "no trail found: only the event history records this account's API calls"}
+				for _, p := range a.Problems {
+					cv.Exists = "unknown"
+					cv.Problems = append(cv.Problems, evidence.Problem{Service: p.Service, API: p.API, Account: a.Account, Region: p.Region, Target: p.Target, Denied: p.Denied, Error: p.Error})
+				}
+				put(cv)
+			}
+			for _, l := range a.Lookups {
+				cv := evidence.Coverage{Source: "lookup", Account: a.Account, Region: l.Region, Exists: "yes", Items: l.Events, Files: l.Pages, From: l.Oldest, To: l.Newest,
+					Detail: fmt.Sprintf("event history (management events): %d events, %d throttled requests", l.Events, l.Throttle)}
+				if l.Skipped {
+					cv.Detail = "event history already in the case"
+				}
+				if l.Error != "" {
+					cv.Exists = "unknown"
+					cv.Problems = []evidence.Problem{{Service: "cloudtrail", API: "LookupEvents", Account: a.Account, Region: l.Region, Denied: l.Denied, Error: l.Error}}
+				}
+				put(cv)
+			}
+		}
+		for _, tb := range d.Trails {
+			for _, row := range tb.Stats.Coverage {
+				cv := evidence.Coverage{Source: "cloudtrail", Account: row.Account, Region: row.Region, Exists: "yes", Items: row.Logs, Files: row.Logs + row.Digests,
+					Detail: fmt.Sprintf("s3://%s: %d log files, %d digests", tb.Bucket, row.Logs, row.Digests)}
+				if !row.FirstDay.IsZero() {
+					cv.From, cv.To = row.FirstDay, row.LastDay.AddDate(0, 0, 1)
+				}
+				if len(row.NoLogs) > 0 {
+					cv.Detail += "; no log files on " + dayRanges(row.NoLogs)
+				}
+				deleted := 0
+				for _, del := range tb.Stats.Deleted {
+					if strings.Contains(del.Key, "/"+row.Account+"/") && strings.Contains(del.Key, "/"+row.Region+"/") {
+						deleted++
+					}
+				}
+				if deleted > 0 {
+					cv.Detail += fmt.Sprintf("; %d files DELETED (earlier versions collected)", deleted)
+				}
+				for _, p := range tb.Stats.Problems {
+					cv.Problems = append(cv.Problems, evidence.Problem{Service: p.Service, API: p.API, Target: p.Target, Denied: p.Denied, Error: p.Error})
+				}
+				put(cv)
+			}
+		}
+		for _, cv := range d.Coverage {
+			put(cv)
+		}
+	}
+	out := make([]evidence.Coverage, 0, len(order))
+	for _, k := range order {
+		out = append(out, latest[k])
+	}
+	return out, nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/harrier-ir/harrier/internal/awstest"
+	"github.com/harrier-ir/harrier/internal/casefile"
 )
 
 // TestAcquireEverySource runs acquire with its default sources against a
@@ -124,5 +125,39 @@ func TestAcquireEverySource(t *testing.T) {
 	})
 	if strings.Contains(stdout+stderr, canary) {
 		t.Error("the secret access key was printed")
+	}
+}
+
+// TestCaseCoverageForReport reads the coverage an acquisition left in the
+// case back as the report's rows.
+func TestCaseCoverageForReport(t *testing.T) {
+	srv := awstest.Moto(t)
+	seedTrail(t, srv.URL)
+	motoEnv(t, srv.URL)
+	caseDir := filepath.Join(t.TempDir(), "case")
+	if _, _, code := harrier(t, "acquire", "--case", caseDir, "--since", "2026-03-13", "--until", "2026-03-15", "--regions", "us-east-1",
+		"--sources", "cloudtrail,digests,iam"); code != ExitOK && code != ExitPartial {
+		t.Fatalf("acquire: exit %d", code)
+	}
+	c, err := casefile.Open(caseDir, "test", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	rows, err := caseCoverage(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range rows {
+		got[r.Source+" "+r.Region] = r.Exists + " " + r.Detail
+	}
+	if !strings.HasPrefix(got["cloudtrail us-east-1"], "yes s3://acme-trail: 2 log files, 1 digests; no log files on 2026-03-15") ||
+		!strings.HasPrefix(got["iam global"], "yes ") {
+		t.Errorf("coverage rows: %v", got)
+	}
+	out, _, _ := harrier(t, "report", "--case", caseDir, "-o", "-")
+	if !strings.Contains(out, "s3://acme-trail: 2 log files, 1 digests") {
+		t.Error("the report does not show the acquisition's coverage")
 	}
 }

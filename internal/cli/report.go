@@ -2,15 +2,11 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 	"time"
 
-	"github.com/harrier-ir/harrier/internal/acquire/evidence"
 	"github.com/harrier-ir/harrier/internal/casefile"
 	"github.com/harrier-ir/harrier/internal/report"
 	"github.com/harrier-ir/harrier/internal/store"
@@ -19,10 +15,6 @@ import (
 // reportFile is where a report goes when -o is not given: beside the
 // case's database, not among the evidence.
 const reportFile = "report.html"
-
-// coverageDir is the case folder's place for acquisition coverage: JSON
-// files, each an array of evidence.Coverage rows (or a single row).
-const coverageDir = "coverage"
 
 func runReport(ctx context.Context, e *env, args []string) error {
 	fs := flagSet(e, "report", "--case DIR [-o FILE.html] [--scope KIND:VALUE]... [--since T] [--until T]")
@@ -89,7 +81,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 // is written whole or not at all.
 func writeReport(ctx context.Context, e *env, c *casefile.Case, st *store.Store, out string, opts report.Options) (string, error) {
 	opts.Case = c
-	cov, err := loadCoverage(c.Path(coverageDir))
+	cov, err := caseCoverage(c)
 	if err != nil {
 		return "", err
 	}
@@ -123,40 +115,4 @@ func writeReport(ctx context.Context, e *env, c *casefile.Case, st *store.Store,
 		return "", fmt.Errorf("write report: %w", err)
 	}
 	return abs, nil
-}
-
-// loadCoverage reads the acquisition coverage rows kept in the case, if
-// any: every .json file in dir, in name order.
-func loadCoverage(dir string) ([]evidence.Coverage, error) {
-	entries, err := os.ReadDir(dir)
-	if os.IsNotExist(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read coverage: %w", err)
-	}
-	var names []string
-	for _, en := range entries {
-		if !en.IsDir() && strings.HasSuffix(en.Name(), ".json") {
-			names = append(names, en.Name())
-		}
-	}
-	sort.Strings(names)
-	var out []evidence.Coverage
-	for _, n := range names {
-		b, err := os.ReadFile(filepath.Join(dir, n))
-		if err != nil {
-			return nil, fmt.Errorf("read coverage: %w", err)
-		}
-		var rows []evidence.Coverage
-		if err := json.Unmarshal(b, &rows); err != nil {
-			var one evidence.Coverage
-			if err1 := json.Unmarshal(b, &one); err1 != nil {
-				return nil, fmt.Errorf("coverage %s: %w", n, err)
-			}
-			rows = []evidence.Coverage{one}
-		}
-		out = append(out, rows...)
-	}
-	return out, nil
 }
