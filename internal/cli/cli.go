@@ -77,6 +77,7 @@ func commands() []command {
 		{"rules", "the rule pack: list, show RULE_ID, test DIR, coverage", runRules},
 		{"scope", "follow a compromise from one key, principal or IP through every credential derived from it", runScope},
 		{"timeline", "list events in time order, filtered by key, principal, IP, event, ...", runTimeline},
+		{"export", "write the timeline (csv, jsonl, timesketch, parquet) or findings (jsonl, sarif) for other tools", runExport},
 		{"query", "run read-only SQL over the case's events", runQuery},
 		{"case", "case info: what the case holds", runCase},
 		{"simulate", "write a realistic simulated breach as CloudTrail S3-layout files", runSimulate},
