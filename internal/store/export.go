@@ -101,8 +101,11 @@ var ParquetPartitions = []string{"account", "region", "date"}
 // ExportParquet writes the events f selects as Parquet files (ZSTD) under
 // dir, partitioned as ParquetPartitions says: the layout Athena and other
 // Hive-style engines read. dir must not exist or be empty. The whole copy runs
-// inside DuckDB (COPY … TO), streaming and spilling as its memory limit
-// requires. It returns how many events were written.
+// inside DuckDB (COPY … TO), streaming. Rows are in the case's load order (a
+// query engine orders them; sorting here would cost DuckDB more memory than
+// the whole export), which makes the files the same for the same case. With
+// Limit, the events kept are the oldest, as in a timeline. It returns how
+// many events were written.
 func (s *Store) ExportParquet(ctx context.Context, f Filter, dir string) (int64, error) {
 	cond, args, goIP, err := f.where()
 	if err != nil {
@@ -116,26 +119,31 @@ func (s *Store) ExportParquet(ctx context.Context, f Filter, dir string) (int64,
 	nullif(aws_region, '') AS region,
 	strftime(event_time, '%Y-%m-%d') AS date
 	FROM events LEFT JOIN evidence_integrity i USING (evidence_file)
-	WHERE ` + cond + ` ORDER BY event_time NULLS LAST, evidence_file, record_index`
+	WHERE ` + cond
 	if f.Limit > 0 {
-		q += fmt.Sprintf(" LIMIT %d", f.Limit)
+		// the oldest, as the timeline's --limit; a top-n costs memory for n
+		// rows only
+		q += fmt.Sprintf(" ORDER BY event_time NULLS LAST, evidence_file, record_index LIMIT %d", f.Limit)
 	}
-	// One connection: the insertion-order setting below must hold for the
-	// COPY, and is put back before the connection returns to the pool.
+	// One connection: the settings below must hold for the COPY, and are
+	// put back before the connection returns to the pool.
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("export parquet: %w", err)
 	}
 	defer conn.Close()
-	// The store runs with preserve_insertion_order off (cheaper loads); an
-	// export keeps the ORDER BY in each file, so the same case always gives
-	// the same files.
-	if _, err := conn.ExecContext(ctx, `SET preserve_insertion_order = true`); err != nil {
-		return 0, fmt.Errorf("export parquet: %w", err)
+	for _, set := range parquetSettings {
+		var was string
+		if err := conn.QueryRowContext(ctx, `SELECT current_setting(?)::VARCHAR`, set[0]).Scan(&was); err != nil {
+			return 0, fmt.Errorf("export parquet: %w", err)
+		}
+		if _, err := conn.ExecContext(ctx, "SET "+set[0]+" = "+set[1]); err != nil {
+			return 0, fmt.Errorf("export parquet: %w", err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), "SET "+set[0]+" = "+sqlString(was))
 	}
-	defer conn.ExecContext(context.WithoutCancel(ctx), `SET preserve_insertion_order = false`)
 	copySQL := `COPY (` + q + `) TO ` + sqlString(dir) + ` (FORMAT PARQUET, COMPRESSION ZSTD, PARTITION_BY (` +
-		strings.Join(ParquetPartitions, ", ") + `), FILENAME_PATTERN 'events_{i}')`
+		strings.Join(ParquetPartitions, ", ") + `), FILENAME_PATTERN 'events_{i}', ROW_GROUP_SIZE 16384)`
 	res, err := conn.ExecContext(ctx, copySQL, args...)
 	if err != nil {
 		return 0, fmt.Errorf("export parquet to %s: %w", dir, err)
@@ -145,6 +153,17 @@ func (s *Store) ExportParquet(ctx context.Context, f Filter, dir string) (int64,
 		return 0, fmt.Errorf("export parquet: %w", err)
 	}
 	return n, nil
+}
+
+// parquetSettings bound a partitioned COPY's memory: DuckDB otherwise keeps
+// up to 100 partition files open, each buffering a row group of 122,880
+// rows, and with the raw record in every row that runs out of a 192 MB
+// limit at 100,000 events. Insertion order is preserved so that the same
+// case always gives the same files.
+var parquetSettings = [][2]string{
+	{"preserve_insertion_order", "true"},
+	{"partitioned_write_max_open_files", "8"},
+	{"partitioned_write_flush_threshold", "16384"},
 }
 
 // sqlString quotes s as a SQL string literal.
