@@ -78,6 +78,7 @@ func commands() []command {
 		{"scope", "follow a compromise from one key, principal or IP through every credential derived from it", runScope},
 		{"report", "write a self-contained HTML report of the case: integrity, findings, ATT&CK, volume, scope, timeline", runReport},
 		{"timeline", "list events in time order, filtered by key, principal, IP, event, ...", runTimeline},
+		{"export", "write the timeline (csv, jsonl, timesketch, parquet) or findings (jsonl, sarif) for other tools", runExport},
 		{"query", "run read-only SQL over the case's events", runQuery},
 		{"serve", "the local investigation UI over a case: findings, timeline with pivots, scope graph (loopback, token)", runServe},
 		{"case", "case info: what the case holds", runCase},

@@ -1,0 +1,306 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/harrier-ir/harrier/internal/casefile"
+	"github.com/harrier-ir/harrier/internal/detect"
+	"github.com/harrier-ir/harrier/internal/report/export"
+	"github.com/harrier-ir/harrier/internal/scope"
+	"github.com/harrier-ir/harrier/internal/store"
+)
+
+// exportOptions is what `harrier export` was asked.
+type exportOptions struct {
+	what, format, out string
+	overwrite         bool
+	omitRecord        bool
+	filter            store.Filter
+	filtered          bool // an event filter was given
+	scope             *scope.Seed
+	scopeText         string
+}
+
+func runExport(ctx context.Context, e *env, args []string) error {
+	fs := flagSet(e, "export", "--case DIR [--what events|findings] --format csv|jsonl|timesketch|parquet|sarif -o PATH|- [--overwrite] [filters]")
+	caseFlag := fs.String("case", "", "the case folder; or HARRIER_CASE")
+	var o exportOptions
+	fs.StringVar(&o.what, "what", "events", "what to export: events (the timeline) or findings (the latest hunt's)")
+	fs.StringVar(&o.format, "format", "", "events: csv, jsonl, timesketch or parquet; findings: jsonl or sarif")
+	fs.StringVar(&o.out, "o", "", "the output file (a directory for parquet); - for standard output")
+	fs.BoolVar(&o.overwrite, "overwrite", false, "replace an existing output file, or a directory holding an earlier Parquet export")
+	fs.BoolVar(&o.omitRecord, "no-record", false, "jsonl events: leave out each event's raw CloudTrail record")
+	var keys, principals, ips, events, sources, accounts, regions listFlag
+	fs.Var(&keys, "key", "access key id (repeatable, comma-separated)")
+	fs.Var(&principals, "principal", "principal ARN; * and ? glob; matches the caller and its role")
+	fs.Var(&ips, "ip", "source IP address or CIDR block")
+	fs.Var(&events, "event", "event name; * and ? glob, any case")
+	fs.Var(&sources, "source", "event source, e.g. iam.amazonaws.com or iam*")
+	fs.Var(&accounts, "account", "account id")
+	fs.Var(&regions, "region", "AWS region")
+	fs.BoolVar(&o.filter.ErrorsOnly, "errors", false, "only calls that failed")
+	since := fs.String("since", "", "from this time on (RFC 3339 or YYYY-MM-DD, UTC)")
+	until := fs.String("until", "", "before this time (RFC 3339, or YYYY-MM-DD meaning the end of that day)")
+	fs.IntVar(&o.filter.Limit, "limit", 0, "at most this many events")
+	fs.StringVar(&o.scopeText, "scope", "", "only the events of a scoped compromise: key:ACCESS_KEY_ID, principal:ARN or ip:ADDRESS (see harrier scope); --since and --until bound it")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageErr("export takes no arguments (got %q); name the output with -o", pos[0])
+	}
+	switch o.what {
+	case "events":
+		if err := checkFormat(o.format, append(export.EventFormats, "parquet")...); err != nil {
+			return err
+		}
+	case "findings":
+		if err := checkFormat(o.format, "jsonl", "sarif"); err != nil {
+			return err
+		}
+	default:
+		return usageErr("--what is events or findings, not %q", o.what)
+	}
+	if o.out == "" {
+		return usageErr("name the output with -o PATH (- for standard output)")
+	}
+	if o.out == "-" && o.format == "parquet" {
+		return usageErr("parquet is a directory of files: name it with -o DIR")
+	}
+	if o.scopeText != "" {
+		sd, err := parseScopeSeed(o.scopeText)
+		if err != nil {
+			return err
+		}
+		o.scope = &sd
+	}
+	f := &o.filter
+	f.AccessKeys, f.Principals, f.IPs, f.Events, f.Sources, f.Accounts, f.Regions = keys, principals, ips, events, sources, accounts, regions
+	for _, ip := range ips {
+		if _, err := netip.ParsePrefix(ip); err == nil {
+			if o.format == "parquet" && !netip.MustParsePrefix(ip).Addr().Is4() {
+				return usageErr("--ip %s: an IPv6 CIDR block cannot be applied to a parquet export (name addresses, or export jsonl)", ip)
+			}
+			continue
+		}
+		if _, err := netip.ParseAddr(ip); err != nil {
+			return usageErr("--ip %q is neither an IP address nor a CIDR block", ip)
+		}
+	}
+	if f.Since, err = parseTimeFlag("since", *since, false); err != nil {
+		return err
+	}
+	if f.Until, err = parseTimeFlag("until", *until, true); err != nil {
+		return err
+	}
+	o.filtered = len(keys)+len(principals)+len(ips)+len(events)+len(sources)+len(accounts)+len(regions) > 0 ||
+		f.ErrorsOnly || !f.Since.IsZero() || !f.Until.IsZero() || f.Limit != 0 || o.scope != nil
+	if o.what == "findings" && o.filtered {
+		return usageErr("the event filters select events; findings are exported whole (filter them with jq, or hunt again)")
+	}
+	if o.what == "findings" && o.omitRecord {
+		return usageErr("--no-record is for events")
+	}
+	dir, err := e.caseDir(*caseFlag)
+	if err != nil {
+		return err
+	}
+	if o.out != "-" {
+		if err := outsideCaseRecords(dir, o.out); err != nil {
+			return err
+		}
+	}
+	c, st, err := openForRead(ctx, dir, false)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	defer st.Close()
+	if o.scope != nil {
+		rep, err := scope.Run(ctx, st, scope.Options{Seeds: []scope.Seed{*o.scope}, Since: f.Since, Until: f.Until})
+		if err != nil {
+			return fmt.Errorf("--scope %s: %w", o.scopeText, err)
+		}
+		f.Scope = &store.ScopeSet{AccessKeys: rep.AccessKeyIDs, EventIDs: rep.EventIDs}
+	}
+	switch {
+	case o.format == "parquet":
+		return exportParquet(ctx, e, st, o)
+	case o.what == "findings":
+		return exportFindings(ctx, e, st, o)
+	}
+	return exportEvents(ctx, e, st, o)
+}
+
+// outsideCaseRecords refuses an output that would land on what the case
+// keeps: its evidence, database, manifest or scratch space. An export may go
+// into a folder of its own inside the case.
+func outsideCaseRecords(caseDir, out string) error {
+	absCase, err1 := filepath.Abs(caseDir)
+	absOut, err2 := filepath.Abs(out)
+	if err1 != nil || err2 != nil {
+		return nil
+	}
+	rel, err := filepath.Rel(absCase, absOut)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return nil
+	}
+	first := strings.Split(filepath.ToSlash(rel), "/")[0]
+	switch {
+	case rel == ".", first == casefile.EvidenceDir, first == casefile.TempDir, first == casefile.ManifestFile,
+		first == casefile.MetaFile, strings.HasPrefix(first, casefile.StoreFile), strings.HasPrefix(first, "."):
+		return usageErr("-o %s is part of the case's own records; write the export elsewhere (or into a folder of its own)", out)
+	}
+	return nil
+}
+
+// exportEvents streams the events into one of the event formats.
+func exportEvents(ctx context.Context, e *env, st *store.Store, o exportOptions) error {
+	var n, noTime int
+	err := withOutput(e, o, func(w io.Writer) error {
+		ew, err := export.NewEventWriter(o.format, w, export.Options{OmitRecord: o.omitRecord})
+		if err != nil {
+			return err
+		}
+		err = st.ExportEvents(ctx, o.filter, func(ev *store.ExportEvent) error {
+			err := ew.Write(ev)
+			if errors.Is(err, export.ErrNoTime) {
+				noTime++
+				return nil
+			}
+			n++
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		return ew.Flush()
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "exported %s events as %s to %s\n", num(n), o.format, outName(o.out))
+	if noTime > 0 {
+		fmt.Fprintf(e.stderr, "harrier: %s events have no time and are not in the Timesketch file (Timesketch needs one); export jsonl to see them\n", num(noTime))
+		return errPartial
+	}
+	return nil
+}
+
+// exportFindings writes the latest hunt's findings.
+func exportFindings(ctx context.Context, e *env, st *store.Store, o exportOptions) error {
+	findings, err := detect.Findings(ctx, st, detect.MaxListedEvents)
+	if err != nil {
+		return err
+	}
+	err = withOutput(e, o, func(w io.Writer) error {
+		if o.format == "sarif" {
+			return export.WriteSARIF(w, findings, export.Tool{Version: version(), InformationURI: "https://github.com/harrier-ir/harrier"})
+		}
+		return export.WriteFindingsJSONL(w, findings)
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "exported %s findings as %s to %s\n", num(len(findings)), o.format, outName(o.out))
+	return nil
+}
+
+func outName(out string) string {
+	if out == "-" {
+		return "standard output"
+	}
+	return out
+}
+
+// withOutput runs write onto standard output, or onto a new file beside
+// the output that replaces it only once complete: an interrupted export
+// leaves no truncated file under the output's name, and an existing file
+// is replaced only with --overwrite.
+func withOutput(e *env, o exportOptions, write func(io.Writer) error) error {
+	if o.out == "-" {
+		return write(e.stdout)
+	}
+	if fi, err := os.Stat(o.out); err == nil {
+		if fi.IsDir() {
+			return fmt.Errorf("-o %s is a directory", o.out)
+		}
+		if !o.overwrite {
+			return fmt.Errorf("-o %s exists; --overwrite replaces it", o.out)
+		}
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(o.out), "."+filepath.Base(o.out)+".partial-*")
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	err = write(tmp)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), o.out)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("export to %s: %w", o.out, err)
+	}
+	return nil
+}
+
+// exportParquet has DuckDB write the partitioned files into a scratch
+// folder beside the output, then moves it into place: the output directory
+// appears complete or not at all. An existing directory is used only if it is
+// empty, or, with --overwrite, replaced if it holds nothing but an earlier
+// export's partitions (never a folder of other files).
+func exportParquet(ctx context.Context, e *env, st *store.Store, o exportOptions) error {
+	replace := false
+	if entries, err := os.ReadDir(o.out); err == nil {
+		if len(entries) > 0 {
+			if !o.overwrite {
+				return fmt.Errorf("-o %s is not empty; --overwrite replaces an earlier Parquet export", o.out)
+			}
+			for _, en := range entries {
+				if !en.IsDir() || !strings.HasPrefix(en.Name(), store.ParquetPartitions[0]+"=") {
+					return fmt.Errorf("-o %s holds %s, which no Parquet export wrote; not replacing it", o.out, en.Name())
+				}
+			}
+		}
+		replace = true
+	} else if _, serr := os.Stat(o.out); serr == nil {
+		return fmt.Errorf("-o %s is a file; parquet writes a directory", o.out)
+	}
+	scratch, err := os.MkdirTemp(filepath.Dir(filepath.Clean(o.out)), "."+filepath.Base(o.out)+".partial-*")
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	defer os.RemoveAll(scratch)
+	data := filepath.Join(scratch, "data")
+	n, err := st.ExportParquet(ctx, o.filter, data)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		// DuckDB writes no file for no rows
+		if err := os.MkdirAll(data, 0o755); err != nil {
+			return fmt.Errorf("export: %w", err)
+		}
+	}
+	if replace {
+		if err := os.RemoveAll(o.out); err != nil {
+			return fmt.Errorf("export: replace %s: %w", o.out, err)
+		}
+	}
+	if err := os.Rename(data, o.out); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	fmt.Fprintf(e.stderr, "exported %s events as parquet to %s (partitioned %s)\n", num(int(n)), o.out, strings.Join(store.ParquetPartitions, "/"))
+	return nil
+}
