@@ -17,6 +17,13 @@ import (
 // tmp folder beyond it.
 const storeMemory = "192MB"
 
+// readMemory is DuckDB's memory limit for the commands that only read a
+// case (timeline, export, report, serve, query, scope): sorting a million
+// events with their raw records for an export wants gigabytes, and a
+// responder's laptop is running other things; beyond it DuckDB spills to
+// the case's tmp folder (512 MB and a 1M-event export peaked at 2 GiB RSS).
+const readMemory = "1GB"
+
 // openForWrite opens (creating) a case and its store for a command that adds
 // to it.
 func openForWrite(ctx context.Context, dir string) (*casefile.Case, *store.Store, error) {
@@ -45,7 +52,7 @@ func openForRead(ctx context.Context, dir string, sandbox bool) (*casefile.Case,
 		c.Close()
 		return nil, nil, fmt.Errorf("case %s has no events yet: ingest evidence first", dir)
 	}
-	opts := store.Options{ReadOnly: true, Sandbox: sandbox, TempDir: filepath.Join(c.TempPath(), "duckdb")}
+	opts := store.Options{ReadOnly: true, Sandbox: sandbox, MemoryLimit: readMemory, TempDir: filepath.Join(c.TempPath(), "duckdb")}
 	st, err := store.Open(ctx, c.StorePath(), opts)
 	if errors.Is(err, store.ErrNeedsWrite) {
 		rw, rwErr := store.Open(ctx, c.StorePath(), store.Options{MemoryLimit: storeMemory, TempDir: filepath.Join(c.TempPath(), "duckdb")})

@@ -36,7 +36,7 @@ func BenchmarkExport1M(b *testing.B) {
 	buildCase(b, st, n)
 	st.Close()
 	// opened as the CLI's export opens a case (openForRead)
-	st, err = store.Open(ctx, db, store.Options{ReadOnly: true, TempDir: filepath.Join(dir, "tmp")})
+	st, err = store.Open(ctx, db, store.Options{ReadOnly: true, MemoryLimit: os.Getenv("HARRIER_BENCH_MEM"), TempDir: filepath.Join(dir, "tmp")})
 	if err != nil {
 		b.Fatal(err)
 	}
