@@ -55,5 +55,5 @@ func (a awsTarget) load(ctx context.Context) (aws.Config, error) {
 // region.
 func respondClients(cfg aws.Config) *respond.Clients {
 	return &respond.Clients{Region: cfg.Region, STS: sts.NewFromConfig(cfg), IAM: iam.NewFromConfig(cfg), EC2: ec2.NewFromConfig(cfg),
-		AutoScaling: autoscaling.NewFromConfig(cfg), ELB: elb.NewFromConfig(cfg)}
+		AutoScaling: autoscaling.NewFromConfig(cfg), ELB: elb.NewFromConfig(cfg), Forensic: forensicClients(cfg, nil, 0)}
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -12,20 +13,23 @@ import (
 
 	"github.com/harrier-ir/harrier/internal/acquire/trails"
 	"github.com/harrier-ir/harrier/internal/casefile"
+	"github.com/harrier-ir/harrier/internal/respond"
 	"github.com/harrier-ir/harrier/internal/respond/ebsimage"
 )
 
 // collectCommands are collect's subcommands: evidence taken from EC2
-// resources, read-only. Each brings its statements to collectPolicy.
+// resources (snapshot reads only; instance changes AWS only with --apply).
+// Each brings its statements to collectPolicy.
 func collectCommands() []command {
 	return []command{
 		{"snapshot", "hashed raw image of an EBS snapshot through the EBS direct APIs: no volume, no helper instance", runCollectSnapshot},
+		{"instance", "memory (SSM), snapshots of every volume, shared or attached to a forensic instance: planned, --apply, audited", runCollectInstance},
 	}
 }
 
-// collectPolicy is the least-privilege IAM policy collect needs, statement
-// by statement for each subcommand.
-const collectPolicy = `{
+// snapshotPolicy is the least-privilege IAM policy collect snapshot needs:
+// reading only.
+const snapshotPolicy = `{
   "Version": "2012-10-17",
   "Statement": [
     {
@@ -50,9 +54,35 @@ const collectPolicy = `{
 }
 `
 
+// collectPolicy is the least-privilege IAM policy collect needs: each
+// subcommand's statements (instance's from respond, where its ops are).
+func collectPolicy() (string, error) {
+	var all struct {
+		Version   string
+		Statement []json.RawMessage
+	}
+	for _, doc := range []string{snapshotPolicy, respond.CollectIAMPolicy} {
+		var d struct{ Statement []json.RawMessage }
+		if err := json.Unmarshal([]byte(doc), &d); err != nil {
+			return "", fmt.Errorf("collect's IAM policy: %w", err)
+		}
+		all.Statement = append(all.Statement, d.Statement...)
+	}
+	all.Version = "2012-10-17"
+	b, err := json.MarshalIndent(all, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	return string(b) + "\n", nil
+}
+
 func runCollect(ctx context.Context, e *env, args []string) error {
 	if len(args) > 0 && strings.TrimLeft(args[0], "-") == "print-iam-policy" {
-		fmt.Fprint(e.stdout, collectPolicy)
+		pol, err := collectPolicy()
+		if err != nil {
+			return err
+		}
+		fmt.Fprint(e.stdout, pol)
 		return nil
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {

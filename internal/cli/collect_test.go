@@ -101,21 +101,38 @@ func TestCollectSnapshot(t *testing.T) {
 func TestCollectPrintsPolicy(t *testing.T) {
 	out, _, code := harrier(t, "collect", "--print-iam-policy")
 	var p struct {
-		Statement []struct{ Action []string }
+		Statement []struct {
+			Sid    string
+			Action []string
+		}
 	}
 	if err := json.Unmarshal([]byte(out), &p); err != nil || code != ExitOK {
 		t.Fatalf("exit %d, %v: %s", code, err, out)
 	}
 	var actions []string
+	var snapshotActions []string // collect snapshot's: reading only
 	for _, s := range p.Statement {
 		actions = append(actions, s.Action...)
+		if strings.HasPrefix(s.Sid, "HarrierSnapshot") {
+			snapshotActions = append(snapshotActions, s.Action...)
+		}
 	}
 	for _, want := range []string{"ebs:ListSnapshotBlocks", "ebs:GetSnapshotBlock", "ec2:DescribeSnapshots", "kms:Decrypt"} {
 		if !strings.Contains(strings.Join(actions, " "), want) {
 			t.Errorf("policy lacks %s: %v", want, actions)
 		}
 	}
-	for _, a := range actions {
+	for _, want := range []string{"ec2:CreateSnapshot", "ec2:ModifySnapshotAttribute", "ssm:SendCommand", "ssm:DescribeInstanceInformation", "kms:DescribeKey"} {
+		if !strings.Contains(strings.Join(actions, " "), want) {
+			t.Errorf("policy lacks collect instance's %s", want)
+		}
+	}
+	for _, a := range append(snapshotActions, actions...) {
+		if strings.Contains(a, "DeleteSnapshot") {
+			t.Errorf("collect may delete evidence: %s", a)
+		}
+	}
+	for _, a := range snapshotActions {
 		if strings.HasSuffix(a, "*") || strings.Contains(a, "Put") || strings.Contains(a, "Create") {
 			t.Errorf("policy grants more than reading: %s", a)
 		}

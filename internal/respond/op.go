@@ -136,6 +136,8 @@ type Clients struct {
 	EC2         EC2API
 	AutoScaling AutoScalingAPI
 	ELB         ELBAPI
+	// Forensic are collect instance's clients and waits (forensic.go).
+	Forensic *ForensicClients
 }
 
 // ErrNoClient means a step needs a service the Clients were not given.

@@ -1,0 +1,113 @@
+package respond
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+)
+
+// noAgent explains why an instance SSM does not list is out of reach, and
+// what each cause would take (each changes the instance).
+const noAgent = "memory cannot be captured through Run Command: the SSM agent is not installed or not running, " +
+	"or the instance has no instance profile with a policy like AmazonSSMManagedInstanceCore, " +
+	"or it has no route to the SSM endpoints (ssm, ssmmessages, ec2messages: a NAT gateway or VPC endpoints). " +
+	"Fixing any of these changes the instance; capture memory by hand if you must. The disk snapshots go on"
+
+// planMemory plans the memory capture when the instance is an SSM managed
+// instance whose agent is online; otherwise it adds the step skipped, with
+// why, and never waits for an agent that is not there.
+func planMemory(ctx context.Context, c *Clients, p *Plan, col *Collection, o CollectOptions) error {
+	f := c.Forensic
+	if f.SSM == nil || f.S3 == nil || f.Presign == nil {
+		return fmt.Errorf("ssm, s3: %w", ErrNoClient)
+	}
+	if o.MemoryBucket == "" {
+		return fmt.Errorf("%w: --memory needs --memory-bucket, where the image is uploaded", ErrBadOption)
+	}
+	m := &Memory{Bucket: o.MemoryBucket, ToolURL: o.MemoryToolURL}
+	col.Memory = m
+	skip := ""
+	info, err := f.SSM.DescribeInstanceInformation(ctx, &ssm.DescribeInstanceInformationInput{
+		Filters: []ssmtypes.InstanceInformationStringFilter{{Key: aws.String("InstanceIds"), Values: []string{col.Instance}}}})
+	var ii *ssmtypes.InstanceInformation
+	if err == nil {
+		for i := range info.InstanceInformationList {
+			if aws.ToString(info.InstanceInformationList[i].InstanceId) == col.Instance {
+				ii = &info.InstanceInformationList[i]
+			}
+		}
+	}
+	switch {
+	case err != nil:
+		skip = fmt.Sprintf("SSM could not be asked whether %s is a managed instance (ssm:DescribeInstanceInformation: %v); %s", col.Instance, err, noAgent)
+	case ii == nil:
+		skip = fmt.Sprintf("%s is not an SSM managed instance (ssm:DescribeInstanceInformation does not list it): %s", col.Instance, noAgent)
+	case ii.PingStatus != ssmtypes.PingStatusOnline:
+		skip = fmt.Sprintf("the SSM agent of %s is %s (last ping %s): %s", col.Instance, ii.PingStatus, aws.ToTime(ii.LastPingDateTime).UTC().Format(timeFormat), noAgent)
+	}
+	if ii != nil {
+		m.Platform = string(ii.PlatformType)
+	}
+	tool := o.MemoryTool
+	if skip == "" {
+		switch ii.PlatformType {
+		case ssmtypes.PlatformTypeLinux:
+			if tool == "" {
+				tool = ToolAVML
+			}
+			if tool != ToolAVML && tool != ToolLiME {
+				return fmt.Errorf("%w: %s runs Linux: --memory-tool avml or lime, not %s", ErrBadOption, col.Instance, tool)
+			}
+		case ssmtypes.PlatformTypeWindows:
+			if tool == "" {
+				tool = ToolWinPmem
+			}
+			if tool != ToolWinPmem {
+				return fmt.Errorf("%w: %s runs Windows: --memory-tool winpmem, not %s", ErrBadOption, col.Instance, tool)
+			}
+		default:
+			skip = fmt.Sprintf("%s runs %s: harrier captures the memory of Linux (AVML, LiME) and Windows (WinPmem) only", col.Instance, ii.PlatformType)
+		}
+	}
+	if tool == "" {
+		tool = ToolAVML
+	}
+	if skip == "" && o.MemoryToolURL == "" {
+		return fmt.Errorf("%w: --memory needs --memory-tool-url, where the instance fetches %s (e.g. a presigned S3 GET of the release you vetted)", ErrBadOption, tool)
+	}
+	m.Tool, m.Document = tool, MemoryDocument(tool)
+	m.Key = path.Join(strings.Trim(o.MemoryPrefix, "/"), p.Case, col.Instance, p.ID, MemoryFile(tool))
+	workDir := o.MemoryWorkDir
+	where := workDir
+	if where == "" {
+		where = "/tmp"
+		if tool == ToolWinPmem {
+			where = "%TEMP%"
+		}
+	}
+	params := map[string]string{"InstanceId": col.Instance, "Tool": tool, "ToolURL": o.MemoryToolURL, "ToolSHA256": o.MemoryToolSHA256,
+		"Bucket": o.MemoryBucket, "Key": m.Key, "WorkDir": workDir, "Case": p.Case, "Run": p.ID}
+	s := Step{Op: "ssm:SendCommand", Resource: col.Instance, Params: params,
+		Effect: fmt.Sprintf("capture memory with %s through %s, then upload it to s3://%s/%s with a presigned PUT URL (made when applied, valid %s at most) and hash it on the instance. "+
+			"THIS CHANGES THE INSTANCE: it downloads the tool to %s, writes the image there (as large as its RAM) before the upload, and uses CPU; the files are removed after, their blocks may stay on the disk the snapshots then take",
+			tool, m.Document, o.MemoryBucket, m.Key, PresignMax, where),
+		Undo: "none: a capture cannot be undone; the image stays in S3 as evidence"}
+	if skip != "" {
+		m.Skipped = skip
+		s.Skip = skip
+		s.Before = State{}
+		p.Add(s)
+	} else if err := p.AddStep(ctx, c, s); err != nil {
+		return err
+	}
+	m.Step = p.Steps[len(p.Steps)-1].ID
+	if skip != "" {
+		p.Notes = append(p.Notes, "memory: "+skip)
+	}
+	return nil
+}

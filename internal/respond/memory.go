@@ -1,0 +1,169 @@
+package respond
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Memory tools collect instance can run on an instance. The responder
+// gives the tool's location (a URL the instance can fetch: an S3
+// presigned GET, an internal mirror, the project's release): harrier
+// does not choose binaries from the internet for a compromised host.
+const (
+	ToolAVML    = "avml"    // Linux, userland: no kernel module needed
+	ToolLiME    = "lime"    // Linux, a kernel module built for the instance's exact kernel
+	ToolWinPmem = "winpmem" // Windows
+)
+
+// MemoryDocument is the SSM document a tool runs under.
+func MemoryDocument(tool string) string {
+	if tool == ToolWinPmem {
+		return "AWS-RunPowerShellScript"
+	}
+	return "AWS-RunShellScript"
+}
+
+// MemoryFile is the image's file name (and the S3 key's last part).
+func MemoryFile(tool string) string {
+	if tool == ToolWinPmem {
+		return "mem.raw"
+	}
+	return "mem.lime"
+}
+
+// MemoryScript is the script Run Command runs on the instance, one line a
+// command, as the SSM document takes it. It fetches the tool (checking its
+// SHA-256 when the responder gave one) into a new private directory under
+// workDir, writes the image there, prints its SHA-256 and size
+// ("harrier-sha256: HEX", "harrier-bytes: N"), uploads it with the
+// presigned PUT URL, and removes the directory whatever happens. The
+// image is hashed on the instance before it leaves: the hash recorded is
+// the one of the bytes the tool wrote.
+func MemoryScript(tool, toolURL, toolSHA256, workDir, putURL string) []string {
+	if tool == ToolWinPmem {
+		return winpmemScript(toolURL, toolSHA256, workDir, putURL)
+	}
+	if workDir == "" {
+		workDir = "/tmp"
+	}
+	img := MemoryFile(tool)
+	lines := []string{
+		"set -eu",
+		"command -v curl >/dev/null || { echo 'harrier: curl is needed on the instance' >&2; exit 3; }",
+		"umask 077",
+		"d=$(mktemp -d " + shQuote(strings.TrimRight(workDir, "/")+"/harrier-mem.XXXXXX") + ")",
+		`trap 'rm -rf "$d"' EXIT`,
+		`curl -fsS -o "$d/tool" ` + shQuote(toolURL),
+	}
+	if toolSHA256 != "" {
+		lines = append(lines, `echo `+shQuote(toolSHA256)+`'  '"$d/tool" | sha256sum -c - >/dev/null || { echo 'harrier: the tool is not the one named by --memory-tool-sha256' >&2; exit 4; }`)
+	}
+	switch tool {
+	case ToolLiME:
+		lines = append(lines,
+			`insmod "$d/tool" "path=$d/`+img+` format=lime"`,
+			`rmmod lime || echo 'harrier: the lime module could not be unloaded (rmmod lime)' >&2`)
+	default:
+		lines = append(lines, `chmod 700 "$d/tool"`, `"$d/tool" "$d/`+img+`"`)
+	}
+	return append(lines,
+		`echo "harrier-sha256: $(sha256sum "$d/`+img+`" | cut -d' ' -f1)"`,
+		`echo "harrier-bytes: $(stat -c %s "$d/`+img+`")"`,
+		`curl -fsS -o /dev/null -T "$d/`+img+`" `+shQuote(putURL),
+		`echo 'harrier-uploaded: ok'`)
+}
+
+func winpmemScript(toolURL, toolSHA256, workDir, putURL string) []string {
+	dir := "$env:TEMP"
+	if workDir != "" {
+		dir = psQuote(workDir)
+	}
+	lines := []string{
+		"$ErrorActionPreference = 'Stop'",
+		"$ProgressPreference = 'SilentlyContinue'",
+		"$d = Join-Path " + dir + " ('harrier-mem-' + [guid]::NewGuid().ToString('N'))",
+		"New-Item -ItemType Directory -Path $d | Out-Null",
+		"try {",
+		"  Invoke-WebRequest -UseBasicParsing -Uri " + psQuote(toolURL) + ` -OutFile "$d\winpmem.exe"`,
+	}
+	if toolSHA256 != "" {
+		lines = append(lines, `  if ((Get-FileHash -Algorithm SHA256 "$d\winpmem.exe").Hash.ToLower() -ne `+psQuote(strings.ToLower(toolSHA256))+`) { throw 'harrier: the tool is not the one named by --memory-tool-sha256' }`)
+	}
+	return append(lines,
+		`  & "$d\winpmem.exe" "$d\mem.raw" | Out-Null`,
+		`  if ($LASTEXITCODE -ne 0) { throw "harrier: winpmem exited with $LASTEXITCODE" }`,
+		`  Write-Output ('harrier-sha256: ' + (Get-FileHash -Algorithm SHA256 "$d\mem.raw").Hash.ToLower())`,
+		`  Write-Output ('harrier-bytes: ' + (Get-Item "$d\mem.raw").Length)`,
+		"  Invoke-WebRequest -UseBasicParsing -Method Put -InFile \"$d\\mem.raw\" -Uri "+psQuote(putURL)+" | Out-Null",
+		"  Write-Output 'harrier-uploaded: ok'",
+		"} finally {",
+		"  Remove-Item -Recurse -Force $d",
+		"}")
+}
+
+// shQuote quotes s for a POSIX shell: inside single quotes nothing is
+// special but the quote itself.
+func shQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// psQuote quotes s for PowerShell: a single quote is doubled.
+func psQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// presignedSecret matches the parts of a presigned URL that grant access
+// (the signature), or say whose credentials made it.
+var presignedSecret = regexp.MustCompile(`(?i)(X-Amz-(?:Signature|Credential|Security-Token)=)[^&\s'"<>]*`)
+
+// Redact removes presigned URLs' signatures, credentials and session
+// tokens from text (a command's output, an error): nothing harrier
+// prints, logs or records in the case may let someone write the image.
+func Redact(s string) string {
+	return presignedSecret.ReplaceAllString(s, "${1}REDACTED")
+}
+
+var (
+	reportedSHA   = regexp.MustCompile(`(?m)^harrier-sha256: ([0-9a-f]{64})\s*$`)
+	reportedBytes = regexp.MustCompile(`(?m)^harrier-bytes: ([0-9]+)\s*$`)
+)
+
+// parseMemoryOutput reads the image's SHA-256 and size from the capture
+// script's output; either is "" when the script did not get that far.
+func parseMemoryOutput(stdout string) (sha, size string) {
+	if m := reportedSHA.FindStringSubmatch(stdout); m != nil {
+		sha = m[1]
+	}
+	if m := reportedBytes.FindStringSubmatch(stdout); m != nil {
+		if _, err := strconv.ParseInt(m[1], 10, 64); err == nil {
+			size = m[1]
+		}
+	}
+	return sha, size
+}
+
+// VolatilityCommands are the Volatility 3 command lines that start the
+// analysis of a memory image taken by tool (harrier does not analyse
+// memory itself), after the lines that fetch it and check its hash.
+func VolatilityCommands(tool, bucket, key, sha256 string) []string {
+	file := MemoryFile(tool)
+	lines := []string{
+		fmt.Sprintf("aws s3 cp s3://%s/%s ./%s", bucket, key, file),
+		fmt.Sprintf("echo '%s  %s' | sha256sum -c -", sha256, file),
+	}
+	plugins := []string{"windows.info", "windows.pslist", "windows.pstree", "windows.cmdline", "windows.netscan", "windows.dlllist", "windows.malfind"}
+	if tool != ToolWinPmem {
+		lines = append(lines, "vol -f "+file+" banners.Banners   # the kernel: its symbol table (ISF) must match it exactly")
+		plugins = []string{"linux.pslist", "linux.pstree", "linux.bash", "linux.lsof", "linux.sockstat", "linux.check_modules", "linux.malfind"}
+	}
+	for _, p := range plugins {
+		lines = append(lines, "vol -f "+file+" "+p)
+	}
+	return lines
+}
+
+// VolatilityNote says what Volatility needs besides the image.
+func VolatilityNote(tool string) string {
+	if tool == ToolWinPmem {
+		return "Volatility 3 fetches Windows symbol tables from Microsoft's symbol server on first use (or give -s DIR offline)"
+	}
+	return "Volatility 3 needs a Linux symbol table (ISF) for the instance's exact kernel: build it with dwarf2json from that kernel's debug vmlinux and put it under volatility3/symbols/linux/ (or give -s DIR)"
+}

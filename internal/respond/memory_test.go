@@ -1,0 +1,87 @@
+package respond
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestMemoryScript(t *testing.T) {
+	put := "https://b.s3.amazonaws.com/k?X-Amz-Signature=abc&x='y"
+	tests := []struct {
+		name, tool, sha, dir string
+		want, not            []string
+	}{
+		{"avml", ToolAVML, "", "", []string{"set -eu", "mktemp -d '/tmp/harrier-mem.XXXXXX'", `"$d/tool" "$d/mem.lime"`, `trap 'rm -rf "$d"' EXIT`,
+			"harrier-sha256:", `-T "$d/mem.lime" 'https://b.s3.amazonaws.com/k?X-Amz-Signature=abc&x='\''y'`}, []string{"insmod", "sha256sum -c"}},
+		{"lime with hash", ToolLiME, "ab12", "/mnt/scratch/", []string{"insmod \"$d/tool\" \"path=$d/mem.lime format=lime\"", "rmmod lime", "'/mnt/scratch/harrier-mem.XXXXXX'", "echo 'ab12'"}, []string{"chmod 700"}},
+		{"winpmem", ToolWinPmem, "AB12", "", []string{"$env:TEMP", `"$d\winpmem.exe" "$d\mem.raw"`, "-ne 'ab12'", "Get-FileHash -Algorithm SHA256", "finally", "x=''y'"}, []string{"set -eu"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := strings.Join(MemoryScript(tc.tool, "https://tools.example/t", tc.sha, tc.dir, put), "\n")
+			for _, w := range tc.want {
+				if !strings.Contains(s, w) {
+					t.Errorf("script lacks %q:\n%s", w, s)
+				}
+			}
+			for _, n := range tc.not {
+				if strings.Contains(s, n) {
+					t.Errorf("script has %q:\n%s", n, s)
+				}
+			}
+		})
+	}
+	if MemoryDocument(ToolWinPmem) != "AWS-RunPowerShellScript" || MemoryDocument(ToolAVML) != "AWS-RunShellScript" {
+		t.Error("documents")
+	}
+}
+
+func TestRedact(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"presigned URL", "PUT https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA%2F20260314&X-Amz-Security-Token=FwoG&X-Amz-Signature=0a1b2c end",
+			"PUT https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=REDACTED&X-Amz-Security-Token=REDACTED&X-Amz-Signature=REDACTED end"},
+		{"quoted, lower case", "curl 'https://x/k?x-amz-signature=ff'", "curl 'https://x/k?x-amz-signature=REDACTED'"},
+		{"nothing to hide", "harrier-sha256: 00", "harrier-sha256: 00"},
+	}
+	for _, tc := range tests {
+		if got := Redact(tc.in); got != tc.want {
+			t.Errorf("%s: %q", tc.name, got)
+		}
+	}
+}
+
+func TestParseMemoryOutput(t *testing.T) {
+	sha := strings.Repeat("a1", 32)
+	tests := []struct{ name, out, sha, size string }{
+		{"complete", "x\nharrier-sha256: " + sha + "\nharrier-bytes: 4096\n", sha, "4096"},
+		{"stopped before the hash", "curl: (22) 404\n", "", ""},
+		{"not a hash", "harrier-sha256: xyz\nharrier-bytes: -1\n", "", ""},
+	}
+	for _, tc := range tests {
+		sha, size := parseMemoryOutput(tc.out)
+		if sha != tc.sha || size != tc.size {
+			t.Errorf("%s: %q %q", tc.name, sha, size)
+		}
+	}
+	if v := VolatilityCommands(ToolAVML, "b", "k/mem.lime", sha); !strings.Contains(strings.Join(v, "\n"), "vol -f mem.lime linux.pslist") {
+		t.Errorf("volatility %v", v)
+	}
+	if v := VolatilityCommands(ToolWinPmem, "b", "k/mem.raw", sha); !strings.Contains(strings.Join(v, "\n"), "vol -f mem.raw windows.pslist") {
+		t.Errorf("volatility %v", v)
+	}
+}
+
+func TestCollectPolicyIsJSON(t *testing.T) {
+	var v struct{ Statement []struct{ Action []string } }
+	if err := json.Unmarshal([]byte(CollectIAMPolicy), &v); err != nil || len(v.Statement) == 0 {
+		t.Fatalf("%v", err)
+	}
+	for _, s := range v.Statement {
+		for _, a := range s.Action {
+			if strings.Contains(a, "DeleteSnapshot") {
+				t.Errorf("collect may delete snapshots: %s", a)
+			}
+		}
+	}
+}
