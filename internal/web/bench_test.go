@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
@@ -82,7 +81,7 @@ func BenchmarkAPI1M(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				req := httptest.NewRequest("GET", c.path, nil)
 				req.Host = "127.0.0.1:8123"
-				req.AddCookie(&http.Cookie{Name: s.cookieName(), Value: testToken})
+				req.Header.Set(TokenHeader, testToken)
 				w := httptest.NewRecorder()
 				s.ServeHTTP(w, req)
 				if w.Code != 200 {
