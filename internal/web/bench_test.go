@@ -53,7 +53,7 @@ func BenchmarkAPI1M(b *testing.B) {
 		b.Fatal(err)
 	}
 	st.Close()
-	ro, err := store.Open(ctx, path, store.Options{ReadOnly: true})
+	ro, err := store.Open(ctx, path, store.Options{ReadOnly: true, Sandbox: true, MemoryLimit: "1GB"}) // as serve opens it
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -75,6 +75,7 @@ func BenchmarkAPI1M(b *testing.B) {
 		{"facets", "/api/facets?limit=10"},
 		{"facets-principal", "/api/facets?limit=10&principal=" + u7},
 		{"histogram", "/api/histogram"},
+		{"histogram-window", "/api/histogram?since=2026-03-01T00:02:00Z&until=2026-03-01T00:03:00Z"},
 		{"event-json", "/api/event?file=evidence/bench.jsonl&index=500000"},
 	} {
 		b.Run(c.name, func(b *testing.B) {

@@ -376,7 +376,7 @@
         tr.append(c);
         return c;
       };
-      const time = td('time', r.time || '(no time)');
+      const time = td('time', r.time || '(no time)', r.time);
       const integ = rowIntegrity(r);
       if (integ) {
         tr.classList.add('untrusted');
