@@ -30,7 +30,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	c, st, err := openForRead(ctx, dir, false)
+	// sandboxed although it runs no user SQL: an endpoint that builds a
+	// query wrongly still cannot reach a file, the network or an extension
+	c, st, err := openForRead(ctx, dir, true)
 	if err != nil {
 		return err
 	}
@@ -40,7 +42,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv, err := web.New(st, ln.Addr().String(), web.Options{CaseName: filepath.Base(filepath.Clean(dir))})
+	srv, err := web.New(st, ln.Addr().String(), web.Options{CaseName: filepath.Base(filepath.Clean(dir)), Log: e.stderr})
 	if err != nil {
 		ln.Close()
 		return err

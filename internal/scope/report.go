@@ -211,7 +211,7 @@ WHERE (access_key_id IN (SELECT unnest(?::VARCHAR[])) OR event_id IN (SELECT unn
 	byKey := map[string]*Credential{}
 	instances := map[string]bool{}
 	err = t.each(ctx, `SELECT e.access_key_id, mode(`+principal+`), min(e.event_time), max(e.event_time), count(*), count(e.error_code),
-  list(DISTINCT e.source_ip) FILTER (WHERE e.source_ip IS NOT NULL),
+  coalesce(list(DISTINCT e.source_ip) FILTER (WHERE e.source_ip IS NOT NULL), []),
   bool_or(e.principal_id LIKE '%:i-%' AND e.identity_type = 'AssumedRole')`+from+`WHERE e.access_key_id IS NOT NULL GROUP BY 1`, func(rows *sql.Rows) error {
 		var c Credential
 		var f, l sql.NullTime
@@ -254,7 +254,7 @@ WHERE (access_key_id IN (SELECT unnest(?::VARCHAR[])) OR event_id IN (SELECT unn
 	}
 	// source IPs
 	err = t.each(ctx, `SELECT e.source_ip, min(e.event_time), max(e.event_time), count(*),
-  list(DISTINCT e.access_key_id) FILTER (WHERE e.access_key_id IS NOT NULL)`+from+`WHERE e.source_ip IS NOT NULL
+  coalesce(list(DISTINCT e.access_key_id) FILTER (WHERE e.access_key_id IS NOT NULL), [])`+from+`WHERE e.source_ip IS NOT NULL
 GROUP BY 1 ORDER BY min(e.event_time), 1`, func(rows *sql.Rows) error {
 		var u IPUse
 		var f, l sql.NullTime
@@ -367,7 +367,7 @@ func (t *tracer) data(ctx context.Context, r *Report, from string) error {
 		{"ssm", `e.event_source = 'ssm.amazonaws.com' AND e.event_name IN ('GetParameter', 'GetParameters', 'GetParametersByPath') AND coalesce(e.request_parameters->>'$.withDecryption', '') = 'true'`, `coalesce(e.aws_region, '')`, `coalesce(e.request_parameters->>'$.name', e.request_parameters->>'$.names', e.request_parameters->>'$.path')`, `NULL`},
 	} {
 		err := t.each(ctx, `SELECT coalesce(`+s.container+`, ''), count(DISTINCT `+s.object+`), count(*), coalesce(sum(`+s.bytes+`), 0)::BIGINT,
-  min(e.event_time), max(e.event_time), list(DISTINCT `+s.object+`) FILTER (WHERE `+s.object+` IS NOT NULL)[1:20]`+from+`
+  min(e.event_time), max(e.event_time), coalesce(list(DISTINCT `+s.object+`) FILTER (WHERE `+s.object+` IS NOT NULL), [])[1:20]`+from+`
 WHERE `+s.cond+` AND e.error_code IS NULL GROUP BY 1 ORDER BY 3 DESC, 1`, func(rows *sql.Rows) error {
 			d := DataAccess{Service: s.service}
 			var f, l sql.NullTime

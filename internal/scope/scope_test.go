@@ -391,3 +391,35 @@ func TestScopeTargetCopyOnly(t *testing.T) {
 		t.Errorf("keys %v, %d events: want the cross-account session and both events", got, r.EventCount)
 	}
 }
+
+// TestScopeWithoutKeys: seeds whose events carry no access key (a service
+// calling on its own, a console sign-in) aggregate lists over NULLs only;
+// the report says "none", it does not fail on scanning NULL into a list.
+func TestScopeWithoutKeys(t *testing.T) {
+	service := map[string]any{"type": "AWSService", "invokedBy": "lambda.amazonaws.com"}
+	console := map[string]any{"type": "IAMUser", "principalId": "AIDACAROL", "arn": "arn:aws:iam::" + acctA + ":user/carol", "accountId": acctA, "userName": "carol"}
+	st := caseWith(t, [][]byte{
+		rec{"userIdentity": service, "sourceIPAddress": "lambda.amazonaws.com", "eventSource": "sts.amazonaws.com", "eventName": "AssumeRole"}.json("s1", 1),
+		rec{"userIdentity": service, "sourceIPAddress": "lambda.amazonaws.com", "eventSource": "kms.amazonaws.com", "eventName": "Decrypt"}.json("s2", 2),
+		rec{"userIdentity": console, "sourceIPAddress": "198.51.100.77", "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin", "eventType": "AwsConsoleSignIn"}.json("c1", 3),
+	})
+	for _, c := range []struct {
+		name string
+		seed Seed
+		want int64
+	}{
+		{"a service's hostname as the IP", Seed{Kind: "ip", Value: "lambda.amazonaws.com"}, 2},
+		{"a principal that used no key", Seed{Kind: "principal", Value: "arn:aws:iam::" + acctA + ":user/carol"}, 1},
+		{"an IP whose calls used no key", Seed{Kind: "ip", Value: "198.51.100.77"}, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r, err := Run(context.Background(), st, Options{Seeds: []Seed{c.seed}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.EventCount != c.want || len(r.SourceIPs) != 1 || r.SourceIPs[0].AccessKeyIDs == nil || len(r.SourceIPs[0].AccessKeyIDs) != 0 {
+				t.Fatalf("%d events, source IPs %+v", r.EventCount, r.SourceIPs)
+			}
+		})
+	}
+}

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
+	"time"
 
 	"github.com/harrier-ir/harrier/internal/detect"
 	"github.com/harrier-ir/harrier/internal/scope"
@@ -53,48 +53,119 @@ func (s *Server) asset(name, ctype string) http.HandlerFunc {
 func (s *Server) api(fn func(ctx context.Context, r *http.Request) (any, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		v, err := fn(r.Context(), r)
-		status := http.StatusOK
-		switch {
-		case err == nil:
-		case errors.Is(err, errBadRequest):
-			status = http.StatusBadRequest
-		case errors.Is(err, errNotFound), errors.Is(err, scope.ErrNoSeed):
-			status = http.StatusNotFound
-		case errors.Is(err, context.Canceled):
-			return // the browser went away
-		default:
-			status = http.StatusInternalServerError
-		}
 		if err != nil {
-			v = map[string]string{"error": err.Error()}
+			s.writeError(w, r, err)
+			return
 		}
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.WriteHeader(status)
 		json.NewEncoder(w).Encode(v)
 	}
 }
 
-// summaryView is the case at a glance.
+// writeError answers err as JSON {"error": ...}. The request's own faults
+// (400, 404) say what was wrong, in words this package wrote; anything
+// else is logged with an id and the browser gets only the id: a failed
+// query's text (SQL, table names, a driver's message) is no business of a
+// page that renders attacker-written data.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status := http.StatusInternalServerError
+	msg := ""
+	switch {
+	case errors.Is(err, context.Canceled):
+		return // the browser went away
+	case errors.Is(err, errBadRequest):
+		status, msg = http.StatusBadRequest, err.Error()
+	case errors.Is(err, errNotFound), errors.Is(err, scope.ErrNoSeed):
+		status, msg = http.StatusNotFound, err.Error()
+	default:
+		id := s.errSeq.Add(1)
+		s.log.Printf("error %d: %s %s: %v", id, r.Method, r.URL.Path, err)
+		msg = fmt.Sprintf("internal error %d: the terminal running harrier serve has the details", id)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}
+
+// summaryView is the case at a glance, and whether its evidence was
+// verified: the page says so in its header, loudly when it was not.
 type summaryView struct {
-	Case    string        `json:"case"`
-	Summary store.Summary `json:"summary"`
+	Case      string        `json:"case"`
+	Summary   store.Summary `json:"summary"`
+	Integrity integrityView `json:"integrity"`
+}
+
+// integrityView is what the latest `harrier verify` recorded, as the
+// report's integrity section reads it: Verified is false when verify never
+// ran (then nothing is vouched for); Untrusted counts the events whose
+// evidence verify did not find verified (modified, unverifiable,
+// changed since acquired, or unchecked: not in the verified manifest).
+type integrityView struct {
+	Verified   bool             `json:"verified"`
+	VerifiedAt string           `json:"verified_at,omitempty"`
+	Files      map[string]int64 `json:"files"`  // evidence files per status
+	Events     map[string]int64 `json:"events"` // events per status of their file
+	Untrusted  int64            `json:"untrusted_events"`
 }
 
 // summary is counted once: the store is read-only, so it cannot change
-// while served, and on a large case counting takes a second.
+// while served, and on a large case counting takes a second. Requests that
+// arrive while it is counted wait for that count rather than start their
+// own, and s.mu is not held meanwhile.
 func (s *Server) summary(ctx context.Context, r *http.Request) (any, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.sum != nil {
-		return *s.sum, nil
+	sum := s.sum
+	s.mu.Unlock()
+	if sum != nil {
+		return *sum, nil
 	}
-	sum, err := s.st.Summarize(ctx)
+	ch := s.flight.DoChan("summary", func() (any, error) {
+		ctx := context.WithoutCancel(ctx)
+		sum, err := s.st.Summarize(ctx)
+		if err != nil {
+			return nil, err
+		}
+		sum.ByAccountRegionDay = nil // the page shows the three slices; this one grows with the case
+		v := &summaryView{Case: s.caseName, Summary: sum}
+		if v.Integrity, err = integrityOf(ctx, s.st); err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		s.sum = v
+		s.mu.Unlock()
+		return v, nil
+	})
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case res := <-ch:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		return *res.Val.(*summaryView), nil
+	}
+}
+
+func integrityOf(ctx context.Context, st *store.Store) (integrityView, error) {
+	rec, err := st.Integrity(ctx)
 	if err != nil {
-		return nil, err
+		return integrityView{}, err
 	}
-	sum.ByAccountRegionDay = nil // the page shows the three slices; this one grows with the case
-	s.sum = &summaryView{Case: s.caseName, Summary: sum}
-	return *s.sum, nil
+	flagged, err := st.FlaggedEvents(ctx)
+	if err != nil {
+		return integrityView{}, err
+	}
+	v := integrityView{Verified: !rec.VerifiedAt.IsZero(), Files: rec.Files, Events: flagged}
+	if !v.Verified {
+		return v, nil
+	}
+	v.VerifiedAt = rec.VerifiedAt.UTC().Format(time.RFC3339)
+	for k, n := range flagged {
+		if k != "verified" {
+			v.Untrusted += n
+		}
+	}
+	return v, nil
 }
 
 // findingsView is the latest hunt's findings; Hunted is false before any.
@@ -123,7 +194,7 @@ func (s *Server) filter(ctx context.Context, r *http.Request) (Filter, error) {
 	if err != nil || f.Scope == "" {
 		return f, err
 	}
-	rep, err := s.scope(ctx, f.Scope)
+	rep, err := s.scope(ctx, f.Scope, f.Since, f.Until)
 	if err != nil {
 		return f, err
 	}
@@ -156,7 +227,7 @@ func (s *Server) facets(ctx context.Context, r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return facets(ctx, s.st.DB(), f, limit)
+	return facets(ctx, s.st.DB(), f, r.URL.Query().Get("field"), limit)
 }
 
 func (s *Server) histogram(ctx context.Context, r *http.Request) (any, error) {
@@ -177,65 +248,14 @@ func (s *Server) event(ctx context.Context, r *http.Request) (any, error) {
 }
 
 func (s *Server) scopeReport(ctx context.Context, r *http.Request) (any, error) {
-	v := r.URL.Query().Get("scope")
-	if v == "" {
-		return nil, badRequest("scope: write key:ACCESS_KEY_ID, principal:ARN or ip:ADDRESS")
-	}
-	return s.scope(ctx, v)
-}
-
-// scopeGraph draws a scope's credential chain as SVG, which the page shows
-// in an <img>: a browser runs no script in an image, and the CSP forbids
-// it in the SVG opened on its own.
-func (s *Server) scopeGraph(w http.ResponseWriter, r *http.Request) {
-	rep, err := s.scope(r.Context(), r.URL.Query().Get("scope"))
-	if err != nil {
-		status := http.StatusInternalServerError
-		if errors.Is(err, errBadRequest) {
-			status = http.StatusBadRequest
-		} else if errors.Is(err, scope.ErrNoSeed) {
-			status = http.StatusNotFound
-		}
-		http.Error(w, err.Error(), status)
-		return
-	}
-	w.Header().Set("Content-Type", "image/svg+xml")
-	rep.Graph.WriteSVG(w)
-}
-
-// scope runs (or recalls) the scoping of a seed written kind:value.
-func (s *Server) scope(ctx context.Context, v string) (*scope.Report, error) {
-	seed, err := ParseSeed(v)
+	f, err := parseFilter(r.URL.Query())
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	rep, ok := s.scopes[v]
-	s.mu.Unlock()
-	if ok {
-		return rep, nil
+	if f.Scope == "" {
+		return nil, badRequest("scope: write key:ACCESS_KEY_ID, principal:ARN or ip:ADDRESS")
 	}
-	rep, err = scope.Run(ctx, s.st, scope.Options{Seeds: []scope.Seed{seed}, MaxListed: 200})
-	if err != nil {
-		return nil, fmt.Errorf("scope %s: %w", v, err)
-	}
-	s.mu.Lock()
-	if len(s.scopes) >= maxScopes {
-		clear(s.scopes)
-	}
-	s.scopes[v] = rep
-	s.mu.Unlock()
-	return rep, nil
-}
-
-// ParseSeed reads a scope seed written as `timeline --scope` takes it:
-// key:ACCESS_KEY_ID, principal:ARN or ip:ADDRESS.
-func ParseSeed(v string) (scope.Seed, error) {
-	kind, value, ok := strings.Cut(v, ":")
-	if !ok || value == "" || (kind != "key" && kind != "principal" && kind != "ip") {
-		return scope.Seed{}, badRequest("scope %q: write key:ACCESS_KEY_ID, principal:ARN or ip:ADDRESS", v)
-	}
-	return scope.Seed{Kind: kind, Value: value}, nil
+	return s.scope(ctx, f.Scope, f.Since, f.Until)
 }
 
 func intParam(r *http.Request, name string, def, lo, hi int) (int, error) {

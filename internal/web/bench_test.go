@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
@@ -54,7 +53,7 @@ func BenchmarkAPI1M(b *testing.B) {
 		b.Fatal(err)
 	}
 	st.Close()
-	ro, err := store.Open(ctx, path, store.Options{ReadOnly: true})
+	ro, err := store.Open(ctx, path, store.Options{ReadOnly: true, Sandbox: true, MemoryLimit: "1GB"}) // as serve opens it
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -76,13 +75,14 @@ func BenchmarkAPI1M(b *testing.B) {
 		{"facets", "/api/facets?limit=10"},
 		{"facets-principal", "/api/facets?limit=10&principal=" + u7},
 		{"histogram", "/api/histogram"},
+		{"histogram-window", "/api/histogram?since=2026-03-01T00:02:00Z&until=2026-03-01T00:03:00Z"},
 		{"event-json", "/api/event?file=evidence/bench.jsonl&index=500000"},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				req := httptest.NewRequest("GET", c.path, nil)
 				req.Host = "127.0.0.1:8123"
-				req.AddCookie(&http.Cookie{Name: s.cookieName(), Value: testToken})
+				req.Header.Set(TokenHeader, testToken)
 				w := httptest.NewRecorder()
 				s.ServeHTTP(w, req)
 				if w.Code != 200 {

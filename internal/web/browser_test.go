@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -51,6 +52,22 @@ func TestBrowserInvestigation(t *testing.T) {
 	}
 	if e := run[string](t, ctx, `document.getElementById('error').hidden ? '' : document.getElementById('error').textContent`); e != "" {
 		t.Fatalf("the page shows an error: %s", e)
+	}
+	// the token is kept in the tab, sent as a header, never a cookie
+	if tok := run[string](t, ctx, `sessionStorage.getItem('harrier-token') + ' cookies:' + document.cookie`); tok != testToken+" cookies:" {
+		t.Errorf("token storage %q", tok)
+	}
+	if v := run[string](t, ctx, `document.getElementById('integrity').className + ': ' + document.getElementById('integrity').textContent`); !strings.HasPrefix(v, "integrity bad: NOT VERIFIED: run harrier verify") {
+		t.Errorf("a case never verified shows %q", v)
+	}
+	if n := run[int](t, ctx, `document.querySelectorAll('#chart .finding-mark').length`); n != 4 {
+		t.Errorf("the chart marks %d findings, want the 4 of the hunt", n)
+	}
+	if ticks := run[string](t, ctx, `Array.from(document.querySelectorAll('#chart .tick-label')).map(e => e.textContent).join(' ')`); !strings.Contains(ticks, "03-10 09:15") || !strings.HasSuffix(ticks, "UTC") {
+		t.Errorf("time axis labels %q", ticks)
+	}
+	if hs := run[[]int](t, ctx, rowsJS+`.map(r => r.offsetHeight)`); slices.Max(hs) > 30 {
+		t.Errorf("row heights %v: rows must stay one line (the hostile user agent is long)", hs)
 	}
 	findings := run[string](t, ctx, `Array.from(document.querySelectorAll('#findings .finding')).map(f => f.textContent).join('\n')`)
 	if !strings.Contains(findings, "CloudTrail Trail Logging Stopped") || !strings.Contains(findings, mallory) {
@@ -111,8 +128,8 @@ func TestBrowserInvestigation(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#detail-actions button.scope-btn[data-scope^="key:"]`))); err != nil {
 		t.Fatal(err)
 	}
-	waitLoads(t, ctx, loads)
-	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { const i = document.querySelector('#scope-graph img'); return !!i && i.complete && i.naturalWidth > 0 })()`)); err != nil {
+	loads = waitLoads(t, ctx, loads)
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { const i = document.querySelector('#scope-graph img'); return !!i && i.complete && i.naturalWidth > 0 && i.src.startsWith('blob:') })()`)); err != nil {
 		t.Fatal(err)
 	}
 	if sum := run[string](t, ctx, `document.getElementById('scope-summary').textContent`); !strings.Contains(sum, "2 credentials") {
@@ -125,6 +142,21 @@ func TestBrowserInvestigation(t *testing.T) {
 	}
 	checkNothingRan(t, ctx)
 	browsertest.Screenshot(t, ctx, "scope")
+
+	// a bar of the chart sets the time window; the scope follows it
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#chart rect.bar[data-start="2026-03-10T10:02:00Z"]`))); err != nil {
+		t.Fatal(err)
+	}
+	waitLoads(t, ctx, loads)
+	if w := run[string](t, ctx, `document.getElementById('since').value + ' ' + document.getElementById('until').value`); w != "2026-03-10T10:02:00Z 2026-03-10T10:03:00Z" {
+		t.Errorf("window after the click %q", w)
+	}
+	if ev := run[[]string](t, ctx, rowsJS+`.map(r => r.querySelector('td.event').textContent)`); len(ev) != 1 || ev[0] != "CreateAccessKey" {
+		t.Errorf("the bar's rows %v, want mallory's CreateAccessKey", ev)
+	}
+	if sum := run[string](t, ctx, `document.getElementById('scope-summary').textContent`); !strings.HasPrefix(sum, "1 events") {
+		t.Errorf("scope summary in the window %q", sum)
+	}
 }
 
 func checkNothingRan(t *testing.T, ctx context.Context) {

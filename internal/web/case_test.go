@@ -88,6 +88,13 @@ func breach() [][]byte {
 // `harrier hunt` does, then reopens the store read-only, as serve does.
 func openCase(t testing.TB, files map[string][][]byte, hunt bool) (*store.Store, string) {
 	t.Helper()
+	return openVerifiedCase(t, files, hunt, nil)
+}
+
+// openVerifiedCase is openCase with what `harrier verify` recorded of the
+// evidence files (nil: never verified).
+func openVerifiedCase(t testing.TB, files map[string][][]byte, hunt bool, verified []store.IntegrityFlag) (*store.Store, string) {
+	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "harrier.duckdb")
 	st, err := store.Open(ctx, path, store.Options{})
@@ -118,10 +125,16 @@ func openCase(t testing.TB, files map[string][][]byte, hunt bool) (*store.Store,
 		}
 		run.Close()
 	}
+	if verified != nil {
+		if err := st.SetIntegrity(ctx, verified, time.Date(2026, 3, 20, 2, 0, 0, 0, time.UTC)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
 	}
-	ro, err := store.Open(ctx, path, store.Options{ReadOnly: true})
+	// sandboxed, as serve opens it: no query of the UI may need more
+	ro, err := store.Open(ctx, path, store.Options{ReadOnly: true, Sandbox: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,13 +158,13 @@ func serve(t testing.TB, st *store.Store) (*Server, *httptest.Server) {
 	return s, ts
 }
 
-// getJSON asks the server as the page does (with the token's cookie) and
+// getJSON asks the server as the page does (with the token's header) and
 // decodes the answer into v; it returns the status.
 func getJSON(t testing.TB, s *Server, path string, v any) int {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodGet, path, nil)
 	req.Host = s.addr.String()
-	req.AddCookie(&http.Cookie{Name: s.cookieName(), Value: s.token})
+	req.Header.Set(TokenHeader, s.token)
 	w := httptest.NewRecorder()
 	s.ServeHTTP(w, req)
 	if w.Code == http.StatusOK && v != nil {

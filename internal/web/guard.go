@@ -7,21 +7,30 @@ import (
 )
 
 // ContentSecurityPolicy allows the page's own script, style and images
-// (and the scope graph's data: URLs) and nothing else: no inline script,
-// no eval, no framing, no other origin.
-const ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+// (and the scope graph, which the page fetches with the token and shows
+// from a blob: URL) and nothing else: no inline script, no eval, no
+// framing, no other origin.
+const ContentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; " +
 	"frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 
-// cookieName carries the port: cookies are per host, not per port, and two
-// cases may be served at once.
-func (s *Server) cookieName() string { return "harrier_token_" + strconv.Itoa(int(s.addr.Port())) }
+// TokenHeader carries the token on the page's API calls. A header, not a
+// cookie: cookies are per host, not per port, so a cookie for 127.0.0.1
+// would go to every other server on the machine's loopback, and a
+// page served from another port could ride on it.
+const TokenHeader = "X-Harrier-Token"
+
+// publicPaths are the page, its script and its style: the same for every
+// case, holding no evidence, and loaded by the browser without custom
+// headers, so they need no token (the page then reads the token from its
+// first URL or its tab's sessionStorage). Everything under /api/ does.
+var publicPaths = map[string]bool{"/": true, "/app.js": true, "/app.css": true}
 
 // ServeHTTP guards every request, in this order: security headers on every
 // answer; the Host header must name this server (a DNS-rebinding page
-// would send its own name); the token must be present, from the URL or the
-// cookie the first load sets; and the method must be GET. A valid token in
-// the page's URL is traded for the cookie and a redirect that drops it from
-// the address bar and history.
+// would send its own name); the method must be GET; and, but for the
+// static page, the token must be present, in the X-Harrier-Token header
+// the page sends or the URL's token parameter. A token in the URL that is
+// wrong is refused even on the page.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", ContentSecurityPolicy)
@@ -35,26 +44,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "forbidden: unexpected Host", http.StatusForbidden)
 		return
 	}
-	fromURL := false
-	ok := false
-	if v := r.URL.Query().Get("token"); v != "" {
-		ok = s.tokenOK(v)
-		fromURL = ok
-	} else if c, err := r.Cookie(s.cookieName()); err == nil {
-		ok = s.tokenOK(c.Value)
+	tok, given := r.Header.Get(TokenHeader), true
+	if tok == "" {
+		tok = r.URL.Query().Get("token")
 	}
-	if !ok {
+	if tok == "" {
+		given = false
+	}
+	if (given && !s.tokenOK(tok)) || (!given && !publicPaths[r.URL.Path]) {
 		http.Error(w, "forbidden: open the URL harrier serve printed", http.StatusForbidden)
 		return
 	}
 	if r.Method != http.MethodGet {
 		h.Set("Allow", http.MethodGet)
 		http.Error(w, "method not allowed: this server only reads", http.StatusMethodNotAllowed)
-		return
-	}
-	if fromURL && r.URL.Path == "/" {
-		http.SetCookie(w, &http.Cookie{Name: s.cookieName(), Value: s.token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode})
-		http.Redirect(w, r, "/", http.StatusSeeOther)
 		return
 	}
 	s.mux.ServeHTTP(w, r)

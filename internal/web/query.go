@@ -172,10 +172,17 @@ const MaxFacetValues = 100
 
 // facets counts the filtered events by each pivot field in SQL, keeping
 // the limit most frequent values of each (ties by value, for stable output).
-func facets(ctx context.Context, db *sql.DB, f Filter, limit int) ([]Facet, error) {
+// A field name ("ip") counts that field only: the page's "more" asks for
+// one field's longer list.
+func facets(ctx context.Context, db *sql.DB, f Filter, field string, limit int) ([]Facet, error) {
 	cond, args := f.where()
-	var out []Facet
+	out := []Facet{}
+	known := field == ""
 	for _, ff := range facetFields {
+		if field != "" && ff.name != field {
+			continue
+		}
+		known = true
 		q := `SELECT v, count(*) AS n FROM (SELECT ` + ff.expr + ` AS v FROM events WHERE ` + cond + `)
 WHERE v IS NOT NULL AND v <> '' GROUP BY v ORDER BY n DESC, v LIMIT ?`
 		rows, err := db.QueryContext(ctx, q, append(args[:len(args):len(args)], limit+1)...)
@@ -199,6 +206,9 @@ WHERE v IS NOT NULL AND v <> '' GROUP BY v ORDER BY n DESC, v LIMIT ?`
 		}
 		out = append(out, fc)
 	}
+	if !known {
+		return nil, badRequest("field %q: one of event, principal, ip, key", field)
+	}
 	return out, nil
 }
 
@@ -217,10 +227,13 @@ type Bucket struct {
 }
 
 // bucketWidths are the widths a histogram may use, in seconds: the
-// smallest that keeps it within maxBuckets bars.
-var bucketWidths = []int64{60, 300, 900, 3600, 6 * 3600, 86400, 7 * 86400, 30 * 86400, 365 * 86400}
+// smallest that keeps it within maxBuckets bars. A week of logs gets hourly
+// bars (168), so an intrusion of a few hours stands out from the days
+// around it instead of vanishing into a six-hour bar.
+var bucketWidths = []int64{60, 300, 600, 900, 1800, 3600, 2 * 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 7 * 86400, 30 * 86400, 365 * 86400}
 
-const maxBuckets = 120
+// maxBuckets bounds the bars: about one per three pixels of the page's chart.
+const maxBuckets = 300
 
 func histogram(ctx context.Context, db *sql.DB, f Filter) (Histogram, error) {
 	cond, args := f.where()

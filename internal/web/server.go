@@ -16,12 +16,17 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/netip"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 
 	"github.com/harrier-ir/harrier/internal/scope"
 	"github.com/harrier-ir/harrier/internal/store"
@@ -34,6 +39,9 @@ type Options struct {
 	Token string
 	// CaseName is shown in the page's title.
 	CaseName string
+	// Log receives what went wrong inside the server (a failed query),
+	// which the browser only sees as an error id; nil discards it.
+	Log io.Writer
 }
 
 // Server is the UI over one case's store. It only reads: the store must be
@@ -46,8 +54,13 @@ type Server struct {
 	caseName string
 	mux      *http.ServeMux
 
+	log      *log.Logger
+	errSeq   atomic.Int64 // ids of internal errors, to match the log with the page
+	flight   singleflight.Group
+	scopeRun atomic.Int64 // scope.Run calls, for tests
+
 	mu     sync.Mutex
-	scopes map[string]*scope.Report // scope.Run results by seed, bounded by maxScopes
+	scopes map[string]*scope.Report // scope.Run results by seed and window, bounded by maxScopes
 	sum    *summaryView             // the case's summary, once counted
 }
 
@@ -74,13 +87,19 @@ func New(st *store.Store, addr string, opts Options) (*Server, error) {
 	if len(tok) < 32 {
 		return nil, errors.New("the token must be at least 128 bits (32 hex digits)")
 	}
-	s := &Server{st: st, token: tok, addr: ap, caseName: opts.CaseName, scopes: map[string]*scope.Report{}}
+	w := opts.Log
+	if w == nil {
+		w = io.Discard
+	}
+	s := &Server{st: st, token: tok, addr: ap, caseName: opts.CaseName, scopes: map[string]*scope.Report{},
+		log: log.New(w, "harrier serve: ", log.LstdFlags|log.LUTC)}
 	s.routes()
 	return s, nil
 }
 
-// URL is the address to open: it carries the token, which the first load
-// trades for a cookie.
+// URL is the address to open: it carries the token, which the page keeps
+// in its tab's sessionStorage and sends in a header, and then drops from
+// the address bar.
 func (s *Server) URL() string {
 	return "http://" + s.addr.String() + "/?token=" + s.token
 }
