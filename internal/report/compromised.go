@@ -43,7 +43,7 @@ func chooseSeeds(all []detect.Stored, opts Options) seedPlan {
 	if len(opts.Seeds) > 0 {
 		var out []seedChoice
 		for _, s := range opts.Seeds {
-			out = append(out, seedChoice{seed: s, since: opts.Since, why: "named by the investigator"})
+			out = append(out, seedChoice{seed: s, since: opts.Since, why: "Named by the investigator"})
 		}
 		return seedPlan{seeds: out, note: fmt.Sprintf("The credentials below were named by the investigator (%d).", len(out))}
 	}
@@ -82,7 +82,7 @@ func chooseSeeds(all []detect.Stored, opts Options) seedPlan {
 		if since.IsZero() {
 			since = first[id].Truncate(time.Hour)
 		}
-		out = append(out, seedChoice{seed: s, since: since, why: fmt.Sprintf("behind the %s finding %q", f.Severity, f.Title)})
+		out = append(out, seedChoice{seed: s, since: since, why: fmt.Sprintf("Taken as compromised: behind the %s finding %q", f.Severity, f.Title)})
 	}
 	for _, f := range all {
 		if f.Severity.Rank() < detect.High.Rank() {

@@ -100,7 +100,9 @@ type volumeSection struct {
 	SVG     template.HTML
 	Legend  []legendEntry
 	Markers int
-	Empty   bool
+	// MarkerNote says which findings are marked and how many are not
+	MarkerNote string
+	Empty      bool
 }
 
 type legendEntry struct{ Name, Class string }
