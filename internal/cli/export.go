@@ -192,6 +192,17 @@ func exportFindings(ctx context.Context, e *env, st *store.Store, o exportOption
 	return nil
 }
 
+// defuseRow defuses every cell a spreadsheet would take for a formula, as
+// the CSV export does (export.DefuseFormula), for `timeline --format csv`:
+// an attacker's user agent of =HYPERLINK(...) must not run in the
+// responder's spreadsheet whichever command wrote the file.
+func defuseRow(row []string) []string {
+	for i, f := range row {
+		row[i], _ = export.DefuseFormula(f)
+	}
+	return row
+}
+
 func outName(out string) string {
 	if out == "-" {
 		return "standard output"
