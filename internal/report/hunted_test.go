@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,7 +42,7 @@ func huntedCase(t *testing.T, keys int) *store.Store {
 			"sourceIPAddress": fmt.Sprintf("198.51.100.%d", user), "userAgent": "aws-cli/2.15.0", "recipientAccountId": "111111111111",
 			"userIdentity": map[string]any{"type": "IAMUser", "arn": fmt.Sprintf("arn:aws:iam::111111111111:user/user%d", user),
 				"accessKeyId": seedKey(user), "accountId": "111111111111", "userName": fmt.Sprintf("user%d", user)},
-			"requestParameters": req, "responseElements": resp,
+			"requestParameters": req, "responseElements": resp, "readOnly": strings.HasPrefix(name, "List"),
 		}
 		b, err := json.Marshal(r)
 		if err != nil {
