@@ -73,11 +73,11 @@ func huntedCase(t *testing.T, keys int) *store.Store {
 		hits = append(hits, detect.FromFinding(detect.Finding{RuleID: fmt.Sprintf("test-rule-%02d", u), Title: fmt.Sprintf("Key %d misused", u),
 			Severity: sev, Techniques: []string{"T1098.001", "T1087.004"}, Tactics: []string{"persistence", "discovery"},
 			Principal: fmt.Sprintf("arn:aws:iam::111111111111:user/user%d", u), AccessKeyIDs: []string{seedKey(u)},
-			SourceIPs: []string{fmt.Sprintf("198.51.100.%d", u)}, Accounts: []string{"111111111111"}, Regions: []string{"us-east-1"},
+			SourceIPs: []string{fmt.Sprintf("198.51.100.%d", u), "2001:db8:85a3::8a2e:370:7334", "203.0.113.200", "192.0.2.250"}, Accounts: []string{"111111111111"}, Regions: []string{"us-east-1"},
 			EventIDs: ids, FirstSeen: at, LastSeen: at.Add(12 * time.Second), Count: int64(len(ids))}))
 	}
 	hits = append(hits, detect.FromFinding(detect.Finding{RuleID: "test-rule-low", Title: "Listing users", Severity: detect.Low,
-		Techniques: []string{"T1087.004"}, Tactics: []string{"discovery"}, Principal: "arn:aws:iam::111111111111:user/user1",
+		Techniques: []string{"T1087.004"}, Tactics: []string{"discovery"}, Principal: "arn:aws:sts::111111111111:assumed-role/github-actions-deploy-production/GitHubActions-0123456789",
 		AccessKeyIDs: []string{seedKey(1)}, EventIDs: []string{"k01-read00"}, FirstSeen: huntAt.Add(10*time.Minute + time.Second),
 		LastSeen: huntAt.Add(10*time.Minute + time.Second), Count: 1}))
 	if err := st.LoadRecords(ctx, "evidence/hunted.jsonl", recs, huntAt); err != nil {
