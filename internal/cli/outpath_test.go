@@ -47,12 +47,12 @@ func filesOf(t *testing.T, roots ...string) map[string]string {
 	return m
 }
 
-// TestOutputNeverLandsOnTheCaseRecords runs report and export with outputs
+// TestReportAndExportOutputNeverLandOnTheCaseRecords runs report and export with outputs
 // that name, or lead by a symbolic link to, the case's records or the
 // evidence it references in place, and checks every one is refused and
 // nothing of the case changed; outputs elsewhere, and in a folder of their
 // own inside the case, are written.
-func TestOutputNeverLandsOnTheCaseRecords(t *testing.T) {
+func TestReportAndExportOutputNeverLandOnTheCaseRecords(t *testing.T) {
 	caseDir, ref := referencedCase(t)
 	base := filepath.Dir(caseDir)
 	link := func(name, to string) string {
