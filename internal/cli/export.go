@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/harrier-ir/harrier/internal/casefile"
 	"github.com/harrier-ir/harrier/internal/detect"
 	"github.com/harrier-ir/harrier/internal/report/export"
 	"github.com/harrier-ir/harrier/internal/scope"
@@ -20,6 +19,7 @@ import (
 // exportOptions is what `harrier export` was asked.
 type exportOptions struct {
 	what, format, out string
+	path              string // out resolved: where the export is written (checkOutputPath)
 	overwrite         bool
 	omitRecord        bool
 	filter            store.Filter
@@ -113,17 +113,17 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if o.out != "-" {
-		if err := outsideCaseRecords(dir, o.out); err != nil {
-			return err
-		}
-	}
 	c, st, err := openForRead(ctx, dir, false)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	defer st.Close()
+	if o.out != "-" {
+		if o.path, err = checkOutputPath(c, o.out); err != nil {
+			return err
+		}
+	}
 	if o.scope != nil {
 		rep, err := scope.Run(ctx, st, scope.Options{Seeds: []scope.Seed{*o.scope}, Since: f.Since, Until: f.Until})
 		if err != nil {
@@ -138,28 +138,6 @@ func runExport(ctx context.Context, e *env, args []string) error {
 		return exportFindings(ctx, e, st, o)
 	}
 	return exportEvents(ctx, e, st, o)
-}
-
-// outsideCaseRecords refuses an output that would land on what the case
-// keeps: its evidence, database, manifest or scratch space. An export may go
-// into a folder of its own inside the case.
-func outsideCaseRecords(caseDir, out string) error {
-	absCase, err1 := filepath.Abs(caseDir)
-	absOut, err2 := filepath.Abs(out)
-	if err1 != nil || err2 != nil {
-		return nil
-	}
-	rel, err := filepath.Rel(absCase, absOut)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return nil
-	}
-	first := strings.Split(filepath.ToSlash(rel), "/")[0]
-	switch {
-	case rel == ".", first == casefile.EvidenceDir, first == casefile.TempDir, first == casefile.ManifestFile,
-		first == casefile.MetaFile, strings.HasPrefix(first, casefile.StoreFile), strings.HasPrefix(first, "."):
-		return usageErr("-o %s is part of the case's own records; write the export elsewhere (or into a folder of its own)", out)
-	}
-	return nil
 }
 
 // exportEvents streams the events into one of the event formats.
@@ -214,6 +192,17 @@ func exportFindings(ctx context.Context, e *env, st *store.Store, o exportOption
 	return nil
 }
 
+// defuseRow defuses every cell a spreadsheet would take for a formula, as
+// the CSV export does (export.DefuseFormula), for `timeline --format csv`:
+// an attacker's user agent of =HYPERLINK(...) must not run in the
+// responder's spreadsheet whichever command wrote the file.
+func defuseRow(row []string) []string {
+	for i, f := range row {
+		row[i], _ = export.DefuseFormula(f)
+	}
+	return row
+}
+
 func outName(out string) string {
 	if out == "-" {
 		return "standard output"
@@ -229,7 +218,7 @@ func withOutput(e *env, o exportOptions, write func(io.Writer) error) error {
 	if o.out == "-" {
 		return write(e.stdout)
 	}
-	if fi, err := os.Stat(o.out); err == nil {
+	if fi, err := os.Lstat(o.path); err == nil {
 		if fi.IsDir() {
 			return fmt.Errorf("-o %s is a directory", o.out)
 		}
@@ -237,7 +226,7 @@ func withOutput(e *env, o exportOptions, write func(io.Writer) error) error {
 			return fmt.Errorf("-o %s exists; --overwrite replaces it", o.out)
 		}
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(o.out), "."+filepath.Base(o.out)+".partial-*")
+	tmp, err := os.CreateTemp(filepath.Dir(o.path), "."+filepath.Base(o.path)+".partial-*")
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
@@ -246,7 +235,7 @@ func withOutput(e *env, o exportOptions, write func(io.Writer) error) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp.Name(), o.out)
+		err = os.Rename(tmp.Name(), o.path)
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
@@ -262,7 +251,7 @@ func withOutput(e *env, o exportOptions, write func(io.Writer) error) error {
 // export's partitions (never a folder of other files).
 func exportParquet(ctx context.Context, e *env, st *store.Store, o exportOptions) error {
 	replace := false
-	if entries, err := os.ReadDir(o.out); err == nil {
+	if entries, err := os.ReadDir(o.path); err == nil {
 		if len(entries) > 0 {
 			if !o.overwrite {
 				return fmt.Errorf("-o %s is not empty; --overwrite replaces an earlier Parquet export", o.out)
@@ -274,10 +263,10 @@ func exportParquet(ctx context.Context, e *env, st *store.Store, o exportOptions
 			}
 		}
 		replace = true
-	} else if _, serr := os.Stat(o.out); serr == nil {
+	} else if _, serr := os.Lstat(o.path); serr == nil {
 		return fmt.Errorf("-o %s is a file; parquet writes a directory", o.out)
 	}
-	scratch, err := os.MkdirTemp(filepath.Dir(filepath.Clean(o.out)), "."+filepath.Base(o.out)+".partial-*")
+	scratch, err := os.MkdirTemp(filepath.Dir(o.path), "."+filepath.Base(o.path)+".partial-*")
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
@@ -294,11 +283,11 @@ func exportParquet(ctx context.Context, e *env, st *store.Store, o exportOptions
 		}
 	}
 	if replace {
-		if err := os.RemoveAll(o.out); err != nil {
+		if err := os.RemoveAll(o.path); err != nil {
 			return fmt.Errorf("export: replace %s: %w", o.out, err)
 		}
 	}
-	if err := os.Rename(data, o.out); err != nil {
+	if err := os.Rename(data, o.path); err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
 	fmt.Fprintf(e.stderr, "exported %s events as parquet to %s (partitioned %s)\n", num(int(n)), o.out, strings.Join(store.ParquetPartitions, "/"))

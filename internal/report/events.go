@@ -7,22 +7,6 @@ import (
 	"github.com/harrier-ir/harrier/internal/store"
 )
 
-// eventsOf lists up to max events f selects, as people read them, and
-// counts them all.
-func eventsOf(ctx context.Context, st *store.Store, f store.Filter, max int) (eventTable, error) {
-	var t eventTable
-	var err error
-	if t.Total, err = st.CountEvents(ctx, f); err != nil {
-		return t, err
-	}
-	f.Limit = max
-	err = st.Timeline(ctx, f, func(ev *store.TimelineEvent) error {
-		t.Rows = append(t.Rows, rowOf(ev))
-		return nil
-	})
-	return t, err
-}
-
 // rowOf is one event in a sentence's parts: who, from where, did what, to
 // what, with what outcome. Evidence that verify could not vouch for is
 // marked on the row.

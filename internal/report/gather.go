@@ -44,7 +44,7 @@ func gather(ctx context.Context, st *store.Store, opts Options) (*document, erro
 	}
 	doc.Scopes, doc.ScopeNote = scopes, note
 	if set != nil {
-		if doc.Attacker, err = eventsOf(ctx, st, store.Filter{Scope: set, Since: scopeSince(scopes), Until: opts.Until}, opts.MaxRows); err != nil {
+		if doc.Attacker, err = runsOf(ctx, st, store.Filter{Scope: set, Since: scopeSince(scopes), Until: opts.Until}, opts.MaxRows); err != nil {
 			return nil, err
 		}
 	}

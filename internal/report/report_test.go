@@ -7,6 +7,7 @@ import (
 	"fmt"
 	stdhtml "html"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -74,9 +75,11 @@ func TestReportIsSelfContained(t *testing.T) {
 		t.Fatal(err)
 	}
 	html := out.String()
-	csp := `<meta http-equiv="Content-Security-Policy" content="` + stdhtml.EscapeString(CSP()) + `">`
-	if !strings.Contains(html, csp) {
-		t.Errorf("no CSP meta tag %s", csp)
+	// html/template escapes the attribute its own way (a + in the hash
+	// becomes &#43;): compare what a browser reads
+	m := regexp.MustCompile(`<meta http-equiv="Content-Security-Policy" content="([^"]*)">`).FindStringSubmatch(html)
+	if m == nil || stdhtml.UnescapeString(m[1]) != CSP() {
+		t.Errorf("no CSP meta tag with %s: %v", CSP(), m)
 	}
 	if !strings.Contains(CSP(), "default-src 'none'") || strings.Contains(CSP(), "unsafe-inline") {
 		t.Errorf("CSP %q is not strict", CSP())
@@ -94,22 +97,51 @@ func TestReportIsSelfContained(t *testing.T) {
 	}
 }
 
-func TestReportCapsTables(t *testing.T) {
-	st := hostileCase(t, 12)
-	var out bytes.Buffer
-	err := Write(context.Background(), &out, st, Options{Generated: t0, MaxRows: 4, Seeds: []scope.Seed{{Kind: "key", Value: "AKIAHOSTILE000000001"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	html := out.String()
+// attackerSection is the report's attacker's timeline section.
+func attackerSection(html string) string {
 	sec := html[strings.Index(html, `<section id="attacker">`):]
-	sec = sec[:strings.Index(sec, "</section>")]
-	if rows := strings.Count(sec, "<tr class="); rows != 4 {
-		t.Errorf("the attacker's timeline shows %d rows, want the cap (4)", rows)
-	}
-	if !strings.Contains(sec, "showing 4 of 12") {
-		t.Errorf("the attacker's timeline does not say it was cut:\n%s", sec)
-	}
+	return sec[:strings.Index(sec, "</section>")]
+}
+
+// TestReportCollapsesAndCapsTheAttackersEvents: a run of like calls is
+// one row that says how many; past the cap, every row that changes
+// something is kept and the reads cut, and the table says so.
+func TestReportCollapsesAndCapsTheAttackersEvents(t *testing.T) {
+	t.Run("a run is one row", func(t *testing.T) {
+		st := hostileCase(t, 12)
+		var out bytes.Buffer
+		err := Write(context.Background(), &out, st, Options{Generated: t0, MaxRows: 4, Seeds: []scope.Seed{{Kind: "key", Value: "AKIAHOSTILE000000001"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sec := attackerSection(out.String())
+		if rows := strings.Count(sec, "<tr class="); rows != 1 {
+			t.Errorf("the attacker's timeline shows %d rows, want the 12 calls in one", rows)
+		}
+		for _, want := range []string{"iam:CreateUser <b class=\"times\">×12</b>", "2026-03-14T01:00:00Z<br>to 2026-03-14T01:11:00Z", "Events: 12; rows: 1."} {
+			if !strings.Contains(sec, want) {
+				t.Errorf("the attacker's timeline lacks %s:\n%s", want, sec)
+			}
+		}
+		if strings.Contains(sec, `class="cap"`) {
+			t.Errorf("nothing was cut, but the table says so:\n%s", sec)
+		}
+	})
+	t.Run("over the cap the reads go", func(t *testing.T) {
+		st := huntedCase(t, 3)
+		var out bytes.Buffer
+		err := Write(context.Background(), &out, st, Options{Generated: t0, MaxRows: 4, Seeds: []scope.Seed{{Kind: "key", Value: seedKey(1)}, {Kind: "key", Value: seedKey(3)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sec := attackerSection(out.String())
+		for _, want := range []string{"iam:CreateAccessKey", "k02-write", "k03-write", "iam:ListUsers <b class=\"times\">×12</b>", "Events: 39; rows: 4.",
+			"not shown: 2 read-only rows (24 events), the latest, to keep every row that changes something."} {
+			if !strings.Contains(sec, want) {
+				t.Errorf("the attacker's timeline lacks %s:\n%s", want, sec)
+			}
+		}
+	})
 }
 
 func TestReportIsDeterministic(t *testing.T) {

@@ -16,6 +16,30 @@ const volumeBins = 240
 // volumeGroups is how many accounts or principals get a line of their own.
 const volumeGroups = 8
 
+// manyMarkers is how many findings the chart marks in full; past it, low
+// and informational findings are left off so the serious ones stay legible.
+const manyMarkers = 50
+
+// markerNote says which findings the chart marks and how many it does not,
+// and why: nothing is left off silently.
+func markerNote(findings, marked, minor, noTime int, many bool) string {
+	if findings == 0 {
+		return "no findings to mark"
+	}
+	which := "each finding"
+	if many {
+		which = "each medium, high and critical finding"
+	}
+	note := fmt.Sprintf("triangles mark where %s began (%d of %d findings marked", which, marked, findings)
+	if minor > 0 {
+		note += fmt.Sprintf("; %d low and informational ones are not, as there are more than %d findings", minor, manyMarkers)
+	}
+	if noTime > 0 {
+		note += fmt.Sprintf("; %d have no time and are not", noTime)
+	}
+	return note + ")"
+}
+
 // volumeOf draws the event volume per account or principal, with each
 // finding marked where it began (low and informational ones left out when
 // there are many) and the untrusted periods shaded.
@@ -42,15 +66,22 @@ func volumeOf(ctx context.Context, st *store.Store, sum store.Summary, all []det
 			ch.Series[i].Counts[b.Bin] = b.Events
 		}
 	}
-	many := len(all) > 50
+	many := len(all) > manyMarkers
+	var minor, noTime int
 	for _, f := range all {
-		if f.FirstSeen.IsZero() || (many && f.Severity.Rank() < detect.Medium.Rank()) {
+		switch {
+		case f.FirstSeen.IsZero():
+			noTime++
+			continue
+		case many && f.Severity.Rank() < detect.Medium.Rank():
+			minor++
 			continue
 		}
 		ch.Markers = append(ch.Markers, Marker{At: f.FirstSeen, Severity: string(f.Severity),
 			Label: fmt.Sprintf("%s %s: %s (%s)", timeText(f.FirstSeen), f.Severity, f.Title, f.Principal)})
 	}
 	sec.Markers = len(ch.Markers)
+	sec.MarkerNote = markerNote(len(all), len(ch.Markers), minor, noTime, many)
 	for _, p := range untrusted {
 		ch.Bands = append(ch.Bands, Band{From: p.Start, To: p.End,
 			Label: fmt.Sprintf("evidence %s: %s %s, %s to %s", p.Status, p.Account, p.Region, timeText(p.Start), timeText(p.End))})
