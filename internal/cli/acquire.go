@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -27,10 +28,11 @@ import (
 )
 
 // allRegions are the commercial regions acquire asks when given --regions
-// all (DescribeRegions would need EC2 permissions and its SDK).
+// all and EC2's DescribeRegions (which says which regions the account has
+// enabled) is refused; the list of aws-sdk-go-v2's partitions.
 var allRegions = []string{
-	"af-south-1", "ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-south-2",
-	"ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ca-central-1", "ca-west-1",
+	"af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1", "ap-south-2",
+	"ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7", "ca-central-1", "ca-west-1",
 	"eu-central-1", "eu-central-2", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3",
 	"il-central-1", "me-central-1", "me-south-1", "mx-central-1", "sa-east-1", "us-east-1", "us-east-2", "us-west-1", "us-west-2",
 }
@@ -59,7 +61,7 @@ func acquirePolicy() string {
 	}
 	slices.Sort(actions)
 	doc := map[string]any{"Version": "2012-10-17", "Statement": []statement{
-		{Sid: "HarrierIdentity", Effect: "Allow", Action: []string{"sts:GetCallerIdentity"}, Resource: "*"},
+		{Sid: "HarrierIdentity", Effect: "Allow", Action: []string{"ec2:DescribeRegions", "sts:GetCallerIdentity"}, Resource: "*"},
 		{Sid: "HarrierAssumeResponderRole", Effect: "Allow", Action: []string{"sts:AssumeRole"}, Resource: "arn:aws:iam::*:role/RESPONDER-ROLE"},
 		{Sid: "HarrierCloudTrailConfiguration", Effect: "Allow", Action: []string{"cloudtrail:DescribeTrails", "cloudtrail:GetEventSelectors",
 			"cloudtrail:GetTrailStatus", "cloudtrail:ListPublicKeys", "cloudtrail:LookupEvents"}, Resource: "*"},
@@ -67,11 +69,18 @@ func acquirePolicy() string {
 			"s3:GetObjectVersion", "s3:ListBucket", "s3:ListBucketVersions"}, Resource: []string{"arn:aws:s3:::TRAIL-BUCKET", "arn:aws:s3:::TRAIL-BUCKET/*"}},
 		{Sid: "HarrierTrailLogsEncrypted", Effect: "Allow", Action: []string{"kms:Decrypt"}, Resource: "arn:aws:kms:*:*:key/TRAIL-KEY-ID",
 			Condition: map[string]any{"StringLike": map[string]any{"kms:ViaService": "s3.*.amazonaws.com"}}},
+		{Sid: "HarrierFlowLogFiles", Effect: "Allow", Action: []string{"s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket"},
+			Resource: []string{"arn:aws:s3:::FLOWLOG-BUCKET", "arn:aws:s3:::FLOWLOG-BUCKET/*"}},
 		{Sid: "HarrierOtherSources", Effect: "Allow", Action: actions, Resource: "*"},
 	}}
 	b, _ := json.MarshalIndent(doc, "", "  ")
 	return string(b) + "\n"
 }
+
+var (
+	regionName = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+	accountID  = regexp.MustCompile(`^[0-9]{12}$`)
+)
 
 // setSources checks --sources against the sources there are and sets
 // what each part of acquire runs; every source when none is named.
@@ -113,6 +122,7 @@ type acquireOptions struct {
 	logs, trails      bool
 	concurrency       int
 	noIngest          bool
+	everyRegion       bool            // --regions all: each account's enabled regions (DescribeRegions)
 	sources           []string        // every source asked, in the order given
 	apiSources        map[string]bool // the API sources among them
 	logGroups         []string        // CloudWatch Logs groups to collect (--log-groups)
@@ -166,7 +176,17 @@ func runAcquire(ctx context.Context, e *env, args []string) error {
 	}
 	o.regions = regions
 	if len(o.regions) == 0 || (len(o.regions) == 1 && o.regions[0] == "all") {
-		o.regions = allRegions
+		o.regions, o.everyRegion = allRegions, true
+	}
+	for _, r := range o.regions {
+		if !regionName.MatchString(r) {
+			return usageErr("--regions %s: not a region name (e.g. us-east-1)", r)
+		}
+	}
+	for _, a := range accounts {
+		if !accountID.MatchString(a) {
+			return usageErr("--accounts %s: not an account id (12 digits)", a)
+		}
 	}
 	o.accounts = accounts
 	o.logGroups = logGroups
@@ -292,9 +312,20 @@ type accountRun struct {
 }
 
 type collected struct {
-	trail trails.Trail
-	stats trails.Stats
-	err   string
+	trail   trails.Trail
+	account string // whose credentials collected it
+	stats   trails.Stats
+	err     string
+}
+
+// anyDenied says whether a file was refused (not merely unsigned).
+func anyDenied(failed []trails.Failure) bool {
+	for _, f := range failed {
+		if f.Denied {
+			return true
+		}
+	}
+	return false
 }
 
 func (r acquireResult) partial() bool {
@@ -408,7 +439,7 @@ func acquireTrails(ctx context.Context, log io.Writer, c *casefile.Case, t targe
 		return run, nil
 	}
 	clients := map[string]trails.CloudTrailAPI{}
-	for _, r := range o.regions {
+	for _, r := range t.regions {
 		region := r
 		clients[region] = ctapi.NewFromConfig(t.cfg, func(co *ctapi.Options) { co.Region = region })
 	}
@@ -430,7 +461,6 @@ func acquireTrails(ctx context.Context, log io.Writer, c *casefile.Case, t targe
 		if !o.trails || tr.Bucket == "" || done[tr.Bucket+"/"+tr.Prefix] {
 			continue
 		}
-		done[tr.Bucket+"/"+tr.Prefix] = true
 		fmt.Fprintf(log, "collecting %s from s3://%s/%s\n", safe(tr.ARN), safe(tr.Bucket), safe(tr.Prefix))
 		client := s3.NewFromConfig(t.cfg, func(so *s3.Options) {
 			so.UsePathStyle = pathStyle(t.cfg)
@@ -443,15 +473,21 @@ func acquireTrails(ctx context.Context, log io.Writer, c *casefile.Case, t targe
 		}
 		var prog trails.Progress
 		bar := startBar(log, "cloudtrail s3://"+tr.Bucket, func() (int64, int64, int64) { return prog.Done.Load(), prog.Listed.Load(), prog.Bytes.Load() })
-		stats, err := trails.Collect(ctx, client, tr, trails.Options{Accounts: o.accounts, Regions: regionFilter(o), Since: o.since, Until: o.until,
+		stats, err := trails.Collect(ctx, client, tr, trails.Options{Accounts: o.accounts, Regions: regionFilter(o, t), Since: o.since, Until: o.until,
 			Concurrency: o.concurrency, SkipLogs: !o.logs, SkipDigests: !o.digests, Versions: versioned, Progress: &prog}, sink)
 		bar.stop()
-		col := collected{trail: tr, stats: stats}
+		col := collected{trail: tr, stats: stats, account: t.account}
 		if err != nil {
 			if ctx.Err() != nil {
 				return run, err // interrupted: what was stored stays, a re-run resumes
 			}
 			col.err = err.Error()
+		}
+		// a bucket one account's role cannot read whole (an organisation
+		// trail's, in a log archive account) is tried again with the next
+		// account's; the earlier attempt stays in the coverage
+		if col.err == "" && len(stats.Problems) == 0 && !anyDenied(stats.Failed) {
+			done[tr.Bucket+"/"+tr.Prefix] = true
 		}
 		res.collected = append(res.collected, col)
 	}
@@ -469,12 +505,13 @@ func bucketVersioned(ctx context.Context, client *s3.Client, bucket string) (boo
 	return out.Status != "", nil
 }
 
-// regionFilter narrows the logs to the regions asked, unless all were.
-func regionFilter(o acquireOptions) []string {
-	if len(o.regions) == len(allRegions) {
+// regionFilter narrows the logs to the regions asked, unless all were: a
+// bucket then gives every region it holds, enabled or not.
+func regionFilter(o acquireOptions, t target) []string {
+	if o.everyRegion {
 		return nil
 	}
-	return o.regions
+	return t.regions
 }
 
 // bucketRegion asks S3 where a trail's bucket lives; the trail's home
@@ -547,10 +584,18 @@ func lookupUncovered(ctx context.Context, log io.Writer, c *casefile.Case, run *
 		res.note(fmt.Sprintf("event history is collected up to %s: later events may not have arrived yet; run acquire again later for them", timeText(until)))
 	}
 	if !since.Before(until) {
+		// the window is past the event history's reach: where no trail
+		// covers, nothing records these regions' calls; a gap, said so
+		for _, region := range run.regions {
+			if !covered[region] {
+				run.lookups = append(run.lookups, lookupRun{region: region,
+					err: "the window is older than the event history's 90 days: no record of this region's API calls can be collected"})
+			}
+		}
 		return nil
 	}
 	sink := lookup.CaseSink(c)
-	for _, region := range o.regions {
+	for _, region := range run.regions {
 		if covered[region] {
 			continue
 		}
@@ -592,31 +637,63 @@ func notCovering(t trails.Trail, o acquireOptions, res *acquireResult) string {
 	case !t.Status.StartLoggingTime.IsZero() && t.Status.StartLoggingTime.After(o.since):
 		return "it started logging at " + timeText(t.Status.StartLoggingTime)
 	}
-	if !managementEvents(t) {
+	switch mgmt, writes := managementEvents(t); {
+	case !mgmt:
 		return "its selectors take no management events"
+	case !writes:
+		return "its selectors take only read-only management events: write calls are not logged"
 	}
+	if !o.logs {
+		return "its log files were not collected (--sources without cloudtrail)"
+	}
+	found := false
 	for _, col := range res.collected {
-		if col.trail.Bucket == t.Bucket && (col.err != "" || len(col.stats.Problems) > 0) {
+		if col.trail.Bucket != t.Bucket || col.trail.Prefix != t.Prefix {
+			continue
+		}
+		found = true
+		failed := 0
+		for _, f := range col.stats.Failed {
+			if !f.Unsigned {
+				failed++
+			}
+		}
+		if col.err != "" || len(col.stats.Problems) > 0 || failed > 0 {
 			return "its bucket could not be collected whole"
 		}
+	}
+	if !found {
+		return "its bucket was not collected"
 	}
 	return ""
 }
 
 // managementEvents says whether a trail's selectors record management
-// events (unknown selectors count as no).
-func managementEvents(t trails.Trail) bool {
+// events, and whether write calls among them (unknown selectors count as
+// no): a trail narrowed to read-only events is a known way to hide writes.
+func managementEvents(t trails.Trail) (mgmt, writes bool) {
 	for _, s := range t.EventSelectors {
 		if s.IncludeManagementEvents == nil || *s.IncludeManagementEvents {
-			return true
-		}
-	}
-	for _, a := range t.AdvancedEventSelectors {
-		for _, f := range a.FieldSelectors {
-			if aws.ToString(f.Field) == "eventCategory" && slices.Contains(f.Equals, "Management") {
-				return true
+			mgmt = true
+			if s.ReadWriteType != "ReadOnly" {
+				writes = true
 			}
 		}
 	}
-	return false
+	for _, a := range t.AdvancedEventSelectors {
+		management, readOnly := false, false
+		for _, f := range a.FieldSelectors {
+			switch aws.ToString(f.Field) {
+			case "eventCategory":
+				management = management || slices.Contains(f.Equals, "Management")
+			case "readOnly":
+				readOnly = readOnly || slices.Contains(f.Equals, "true")
+			}
+		}
+		if management {
+			mgmt = true
+			writes = writes || !readOnly
+		}
+	}
+	return mgmt, writes
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
@@ -19,10 +21,43 @@ const accountPlaceholder = "{account}"
 // target is one account acquire collects from, with the credentials that
 // reach it: the responder's own, or a role assumed in that account.
 type target struct {
-	account string
-	cfg     aws.Config
-	caller  map[string]string // GetCallerIdentity there: account, arn, user_id
-	role    string            // the role assumed in it, "" for the responder's own account
+	account   string
+	cfg       aws.Config
+	caller    map[string]string // GetCallerIdentity there: account, arn, user_id
+	role      string            // the role assumed in it, "" for the responder's own account
+	regions   []string          // the regions to ask in it: those given, or its enabled ones
+	skipped   []string          // with --regions all: regions the account has not enabled
+	regionErr string            // why its enabled regions could not be asked (all are then tried)
+}
+
+// regionsOf settles the regions to ask in an account. With --regions all
+// they are the ones EC2's DescribeRegions says the account has enabled:
+// asking a region an account never opted into only fails, and a new region
+// an attacker enabled is asked without waiting for harrier's list.
+func regionsOf(ctx context.Context, t *target, o acquireOptions) {
+	t.regions = o.regions
+	if !o.everyRegion {
+		return
+	}
+	out, err := ec2.NewFromConfig(t.cfg).DescribeRegions(ctx, &ec2.DescribeRegionsInput{AllRegions: aws.Bool(true)})
+	if err != nil {
+		t.regionErr = fmt.Sprintf("ec2:DescribeRegions: %v: every commercial region is asked, and those the account has not enabled will fail", err)
+		return
+	}
+	var enabled []string
+	for _, r := range out.Regions {
+		name := aws.ToString(r.RegionName)
+		if aws.ToString(r.OptInStatus) == "not-opted-in" {
+			t.skipped = append(t.skipped, name)
+			continue
+		}
+		enabled = append(enabled, name)
+	}
+	sort.Strings(enabled)
+	sort.Strings(t.skipped)
+	if len(enabled) > 0 {
+		t.regions = enabled
+	}
 }
 
 // perAccountRole is the role ARN pattern to assume in every account, from
@@ -49,7 +84,9 @@ func targets(ctx context.Context, log io.Writer, base aws.Config, caller map[str
 	}
 	pattern := perAccountRole(o, partition)
 	if pattern == "" {
-		return []target{{account: caller["account"], cfg: base, caller: caller}}, nil
+		t := target{account: caller["account"], cfg: base, caller: caller}
+		regionsOf(ctx, &t, o)
+		return []target{t}, nil
 	}
 	var out []target
 	var failed []accountFailure
@@ -74,8 +111,10 @@ func targets(ctx context.Context, log io.Writer, base aws.Config, caller map[str
 			failed = append(failed, accountFailure{Account: acct, Role: role, Error: fmt.Sprintf("the role %s belongs to account %s, not %s", role, got, acct)})
 			continue
 		}
-		out = append(out, target{account: acct, cfg: cfg, role: role,
-			caller: map[string]string{"account": got, "arn": aws.ToString(id.Arn), "user_id": aws.ToString(id.UserId)}})
+		t := target{account: acct, cfg: cfg, role: role,
+			caller: map[string]string{"account": got, "arn": aws.ToString(id.Arn), "user_id": aws.ToString(id.UserId)}}
+		regionsOf(ctx, &t, o)
+		out = append(out, t)
 	}
 	return out, failed
 }

@@ -64,6 +64,18 @@ func TestAcquireThenVerifyAndHunt(t *testing.T) {
 			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 			w.Write(keysAnswer)
 			return true
+		case "GetTrailStatus":
+			// logging since before the window, as the simulated trail was
+			// (moto's began when the test started it)
+			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+			fmt.Fprintf(w, `{"IsLogging":true,"StartLoggingTime":%d,"LatestDeliveryTime":%d}`,
+				time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Unix(), time.Date(2026, 3, 10, 0, 5, 0, 0, time.UTC).Unix())
+			return true
+		case "GetEventSelectors":
+			// a trail's default selector, as CloudTrail answers (moto: none)
+			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+			fmt.Fprint(w, `{"TrailARN":"arn:aws:cloudtrail:us-east-1:123456789012:trail/acme-org-trail","EventSelectors":[{"ReadWriteType":"All","IncludeManagementEvents":true,"DataResources":[],"ExcludeManagementEventSources":[]}]}`)
+			return true
 		case "LookupEvents":
 			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 			fmt.Fprint(w, `{"Events":[]}`)

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -26,7 +27,7 @@ import (
 func apiSources() []apiSource {
 	out := []apiSource{
 		{name: "flowlogs", help: "VPC Flow Logs: DescribeFlowLogs, their files from S3 or CloudWatch Logs", run: runFlowLogs,
-			actions: []string{"ec2:DescribeFlowLogs", "logs:DescribeLogGroups", "logs:FilterLogEvents", "s3:ListBucket", "s3:GetObject", "s3:GetBucketLocation"}},
+			actions: []string{"ec2:DescribeFlowLogs", "ec2:DescribeRegions", "logs:DescribeLogGroups", "logs:FilterLogEvents"}},
 		{name: "cloudwatch", help: "the CloudWatch Logs groups named by --log-groups (FilterLogEvents, paced)", run: runLogGroups,
 			actions: []string{"logs:DescribeLogGroups", "logs:FilterLogEvents"}},
 	}
@@ -36,15 +37,18 @@ func apiSources() []apiSource {
 			run: func(ctx context.Context, s sourceRun) ([]evidence.Coverage, error) {
 				cfg := s.t.cfg
 				clients := snapshot.NewClients(cfg, func(so *s3.Options) { so.UsePathStyle = pathStyle(cfg) })
-				return col.Run(ctx, clients, snapshot.Options{Account: s.t.account, Stamp: s.stamp, Regions: s.o.regions}, countPuts(s.sink, s.items))
+				return col.Run(ctx, clients, snapshot.Options{Account: s.t.account, Stamp: s.stamp, Regions: s.t.regions}, countPuts(s.sink, s.items))
 			}})
 	}
 	for _, c := range findings.Collectors() {
 		col := c
 		out = append(out, apiSource{name: col.Name, help: col.Name + " findings updated in the window", actions: col.Actions,
 			run: func(ctx context.Context, s sourceRun) ([]evidence.Coverage, error) {
-				return col.Collect(ctx, countPuts(s.sink, s.items), findings.Options{Account: s.t.account, Stamp: s.stamp, Since: s.o.since, Until: s.o.until,
-					Regions: s.o.regions}, s.t.cfg)
+				// findings updated from --since up to now, not to --until: a
+				// finding about the window is updated again each time its
+				// activity recurs, and when someone archives it
+				return col.Collect(ctx, countPuts(s.sink, s.items), findings.Options{Account: s.t.account, Stamp: s.stamp, Since: s.o.since, Until: time.Now().UTC(),
+					Regions: s.t.regions}, s.t.cfg)
 			}})
 	}
 	return out
@@ -82,7 +86,7 @@ func logsLimiter(account, region string) *cwlogs.Limiter {
 func runFlowLogs(ctx context.Context, s sourceRun) ([]evidence.Coverage, error) {
 	var rows []evidence.Coverage
 	sink := cwlogs.CaseSink(s.c)
-	for _, region := range s.o.regions {
+	for _, region := range s.t.regions {
 		r := region
 		cfg := s.t.cfg
 		clients := flowlogs.Clients{

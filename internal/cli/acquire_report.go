@@ -33,16 +33,20 @@ type coverageDoc struct {
 	Trails    []coverageTrail     `json:"trail_buckets"`
 	Coverage  []evidence.Coverage `json:"coverage"`
 	Notes     []string            `json:"notes"`
+	KeyErrors []string            `json:"public_key_errors"`
 	TookMS    int64               `json:"took_ms"`
 }
 
 type coverageAccount struct {
-	Account  string           `json:"account"`
-	Caller   string           `json:"caller_arn"`
-	Role     string           `json:"role,omitempty"`
-	Trails   []trails.Trail   `json:"trails"`
-	Problems []trails.Problem `json:"problems"`
-	Lookups  []coverageLookup `json:"event_history"`
+	Account     string           `json:"account"`
+	Caller      string           `json:"caller_arn"`
+	Role        string           `json:"role,omitempty"`
+	Regions     []string         `json:"regions"`                // the regions asked in it
+	NotEnabled  []string         `json:"regions_not_enabled"`    // with --regions all: regions it has not opted into
+	RegionError string           `json:"region_error,omitempty"` // why its enabled regions are unknown
+	Trails      []trails.Trail   `json:"trails"`
+	Problems    []trails.Problem `json:"problems"`
+	Lookups     []coverageLookup `json:"event_history"`
 }
 
 type coverageLookup struct {
@@ -58,20 +62,22 @@ type coverageLookup struct {
 }
 
 type coverageTrail struct {
-	Trail  string       `json:"trail"`
-	Bucket string       `json:"bucket"`
-	Prefix string       `json:"prefix"`
-	Stats  trails.Stats `json:"stats"`
-	Error  string       `json:"error,omitempty"`
+	Account string       `json:"account"` // whose credentials collected it
+	Trail   string       `json:"trail"`
+	Bucket  string       `json:"bucket"`
+	Prefix  string       `json:"prefix"`
+	Stats   trails.Stats `json:"stats"`
+	Error   string       `json:"error,omitempty"`
 }
 
 // saveCoverage keeps the run's coverage in the case, hashed in the manifest
 // beside what it describes.
 func saveCoverage(c *casefile.Case, r acquireResult, o acquireOptions) error {
 	doc := coverageDoc{Stamp: r.stamp, Since: o.since, Until: o.until, Caller: r.caller, Regions: o.regions, Sources: o.sources,
-		Unreached: r.unreached, Coverage: r.coverage, Notes: r.notes, TookMS: r.took.Milliseconds()}
+		Unreached: r.unreached, Coverage: r.coverage, Notes: r.notes, KeyErrors: r.keyErrs, TookMS: r.took.Milliseconds()}
 	for _, a := range r.accounts {
-		ca := coverageAccount{Account: a.account, Caller: a.caller["arn"], Role: a.role, Trails: a.trails, Problems: a.problems}
+		ca := coverageAccount{Account: a.account, Caller: a.caller["arn"], Role: a.role, Trails: a.trails, Problems: a.problems,
+			Regions: a.regions, NotEnabled: a.skipped, RegionError: a.regionErr}
 		for _, l := range a.lookups {
 			ca.Lookups = append(ca.Lookups, coverageLookup{Region: l.region, Events: l.stats.Events, Pages: l.stats.Pages, Throttle: l.stats.Throttled,
 				Oldest: l.stats.Oldest, Newest: l.stats.Newest, Skipped: l.stats.Skipped, Error: l.err, Denied: l.denied})
@@ -79,7 +85,7 @@ func saveCoverage(c *casefile.Case, r acquireResult, o acquireOptions) error {
 		doc.Accounts = append(doc.Accounts, ca)
 	}
 	for _, col := range r.collected {
-		doc.Trails = append(doc.Trails, coverageTrail{Trail: col.trail.ARN, Bucket: col.trail.Bucket, Prefix: col.trail.Prefix, Stats: col.stats, Error: col.err})
+		doc.Trails = append(doc.Trails, coverageTrail{Account: col.account, Trail: col.trail.ARN, Bucket: col.trail.Bucket, Prefix: col.trail.Prefix, Stats: col.stats, Error: col.err})
 	}
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
@@ -100,6 +106,12 @@ func writeCoverage(w io.Writer, r acquireResult) {
 	for _, a := range r.accounts {
 		if len(r.accounts) > 1 || a.role != "" {
 			fmt.Fprintf(w, "\n== Account %s (as %s)\n", a.account, safe(a.caller["arn"]))
+		}
+		if len(a.skipped) > 0 {
+			fmt.Fprintf(w, "regions not enabled in %s (nothing can run there, so nothing was asked): %s\n", a.account, strings.Join(a.skipped, ", "))
+		}
+		if a.regionErr != "" {
+			fmt.Fprintf(w, "note: %s\n", safe(a.regionErr))
 		}
 		writeTrails(w, a)
 	}
@@ -174,13 +186,20 @@ func writeCollected(w io.Writer, col collected) {
 			fmt.Fprintf(w, "  %-14s  %-14s  no log files on %s\n", "", "", dayRanges(cv.NoLogs))
 		}
 	}
-	var unsigned []string
+	var unsigned, archived []string
 	for _, f := range s.Failed {
 		if f.Unsigned {
 			unsigned = append(unsigned, f.Key)
 			continue
 		}
+		if f.Archived {
+			archived = append(archived, f.Key)
+			continue
+		}
 		fmt.Fprintf(w, "  %s  %s: %s\n", deniedWord(f.Denied), safe(f.Key), safe(f.Error))
+	}
+	if len(archived) > 0 {
+		fmt.Fprintf(w, "  ARCHIVED  %d files are in Glacier or Deep Archive and cannot be read until restored (S3 RestoreObject), then re-run acquire (the first: %s)\n", len(archived), safe(archived[0]))
 	}
 	if s.Noncurrent > 0 {
 		fmt.Fprintf(w, "  versions  %d earlier versions of files (overwritten or deleted) collected beside the current ones\n", s.Noncurrent)
@@ -298,6 +317,10 @@ func deniedWord(denied bool) string {
 	return "failed"
 }
 
+// maxRowProblems bounds the failed files a coverage row lists; the count
+// says how many there were.
+const maxRowProblems = 20
+
 // caseCoverage reads the coverage documents of the case's acquisitions and
 // returns their rows for the report: per source, account and region, the
 // latest run's. Trail buckets and the event history become rows of their
@@ -343,6 +366,14 @@ func caseCoverage(c *casefile.Case) ([]evidence.Coverage, error) {
 				}
 				put(cv)
 			}
+			if len(a.Trails) > 0 && len(a.Problems) > 0 {
+				cv := evidence.Coverage{Source: "cloudtrail-config", Account: a.Account, Region: "-", Exists: "yes",
+					Detail: fmt.Sprintf("%d trails; some of their configuration could not be read", len(a.Trails))}
+				for _, p := range a.Problems {
+					cv.Problems = append(cv.Problems, evidence.Problem{Service: p.Service, API: p.API, Account: a.Account, Region: p.Region, Target: p.Target, Denied: p.Denied, Error: p.Error})
+				}
+				put(cv)
+			}
 			for _, l := range a.Lookups {
 				cv := evidence.Coverage{Source: "lookup", Account: a.Account, Region: l.Region, Exists: "yes", Items: l.Events, Files: l.Pages, From: l.Oldest, To: l.Newest,
 					Detail: fmt.Sprintf("event history (management events): %d events, %d throttled requests", l.Events, l.Throttle)}
@@ -356,7 +387,26 @@ func caseCoverage(c *casefile.Case) ([]evidence.Coverage, error) {
 				put(cv)
 			}
 		}
+		for _, e := range d.KeyErrors {
+			put(evidence.Coverage{Source: "public-keys", Account: d.Caller["account"], Region: "-", Exists: "unknown",
+				Detail:   "CloudTrail's public keys could not all be fetched: digests signed with a missing key cannot be verified",
+				Problems: []evidence.Problem{{Service: "cloudtrail", API: "ListPublicKeys", Error: e}}})
+		}
 		for _, tb := range d.Trails {
+			if len(tb.Stats.Coverage) == 0 {
+				cv := evidence.Coverage{Source: "cloudtrail", Account: tb.Account, Region: "-", Exists: "no",
+					Detail: fmt.Sprintf("s3://%s/%s: no log files in the window", tb.Bucket, tb.Prefix)}
+				if tb.Error != "" || len(tb.Stats.Problems) > 0 {
+					cv.Exists, cv.Detail = "unknown", fmt.Sprintf("s3://%s/%s could not be listed", tb.Bucket, tb.Prefix)
+				}
+				if tb.Error != "" {
+					cv.Problems = append(cv.Problems, evidence.Problem{Service: "s3", Target: "s3://" + tb.Bucket, Error: tb.Error})
+				}
+				for _, p := range tb.Stats.Problems {
+					cv.Problems = append(cv.Problems, evidence.Problem{Service: p.Service, API: p.API, Target: p.Target, Denied: p.Denied, Error: p.Error})
+				}
+				put(cv)
+			}
 			for _, row := range tb.Stats.Coverage {
 				cv := evidence.Coverage{Source: "cloudtrail", Account: row.Account, Region: row.Region, Exists: "yes", Items: row.Logs, Files: row.Logs + row.Digests,
 					Detail: fmt.Sprintf("s3://%s: %d log files, %d digests", tb.Bucket, row.Logs, row.Digests)}
@@ -377,6 +427,23 @@ func caseCoverage(c *casefile.Case) ([]evidence.Coverage, error) {
 				}
 				for _, p := range tb.Stats.Problems {
 					cv.Problems = append(cv.Problems, evidence.Problem{Service: p.Service, API: p.API, Target: p.Target, Denied: p.Denied, Error: p.Error})
+				}
+				// files listed but not acquired: the row's logs are not whole
+				failed := 0
+				for _, f := range tb.Stats.Failed {
+					if f.Unsigned || !strings.Contains(f.Key, "/"+row.Account+"/") || !strings.Contains(f.Key, "/"+row.Region+"/") {
+						continue
+					}
+					failed++
+					if failed <= maxRowProblems {
+						cv.Problems = append(cv.Problems, evidence.Problem{Service: "s3", API: "GetObject", Target: "s3://" + tb.Bucket + "/" + f.Key, Denied: f.Denied, Error: f.Error})
+					}
+				}
+				if failed > 0 {
+					cv.Detail += fmt.Sprintf("; %d files NOT acquired", failed)
+					if failed > maxRowProblems {
+						cv.Detail += fmt.Sprintf(" (the first %d listed)", maxRowProblems)
+					}
 				}
 				put(cv)
 			}

@@ -146,6 +146,14 @@ func TestAcquireLookupFallback(t *testing.T) {
 // AWS settings out.
 func motoEnv(t *testing.T, endpoint string) {
 	t.Helper()
+	// nothing of the machine's own AWS settings: per-service endpoints, CA
+	// bundles, retry settings, web identity, SSO
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "AWS_") {
+			t.Setenv(k, "")
+			os.Unsetenv(k)
+		}
+	}
 	for k, v := range map[string]string{
 		"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "",
 		"AWS_REGION": "us-east-1", "AWS_PROFILE": "", "AWS_CONFIG_FILE": filepath.Join(t.TempDir(), "none"),

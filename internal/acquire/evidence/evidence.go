@@ -182,8 +182,10 @@ var deniedCodes = map[string]bool{
 // permission: an AccessDenied code, or an HTTP 403 without one.
 func IsDenied(err error) bool {
 	var ae smithy.APIError
-	if errors.As(err, &ae) && deniedCodes[ae.ErrorCode()] {
-		return true
+	if errors.As(err, &ae) && ae.ErrorCode() != "" && ae.ErrorCode() != "Forbidden" {
+		// a code says what the 403 is: InvalidObjectState (an archived
+		// object) is not a missing permission
+		return deniedCodes[ae.ErrorCode()]
 	}
 	var re *awshttp.ResponseError
 	return errors.As(err, &re) && re.HTTPStatusCode() == http.StatusForbidden

@@ -18,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
 
 	"github.com/harrier-ir/harrier/internal/cloudtrail"
 	"github.com/harrier-ir/harrier/internal/integrity"
@@ -93,6 +94,7 @@ type Failure struct {
 	Key      string `json:"key"`
 	Denied   bool   `json:"denied"`   // AccessDenied: often kms:Decrypt on an SSE-KMS trail
 	Unsigned bool   `json:"unsigned"` // a digest stored without its signature
+	Archived bool   `json:"archived"` // in Glacier or Deep Archive (InvalidObjectState): restore it, then re-run
 	Error    string `json:"error"`
 	Err      error  `json:"-"`
 }
@@ -435,7 +437,9 @@ func (c *collector) fail(ctx context.Context, key string, err error) {
 		return
 	}
 	c.mu.Lock()
-	c.st.Failed = append(c.st.Failed, Failure{Key: key, Denied: IsDenied(err), Error: err.Error(), Err: err})
+	var ae smithy.APIError
+	archived := errors.As(err, &ae) && ae.ErrorCode() == "InvalidObjectState"
+	c.st.Failed = append(c.st.Failed, Failure{Key: key, Denied: IsDenied(err), Archived: archived, Error: err.Error(), Err: err})
 	c.mu.Unlock()
 }
 
