@@ -542,6 +542,10 @@ type lookupRun struct {
 	denied bool
 }
 
+// lookupRegionsAtOnce bounds the regions whose event history is collected
+// at the same time.
+const lookupRegionsAtOnce = 4
+
 // lookupHistory is how far back LookupEvents reaches.
 const lookupHistory = 90 * 24 * time.Hour
 
@@ -595,31 +599,49 @@ func lookupUncovered(ctx context.Context, log io.Writer, c *casefile.Case, run *
 		return nil
 	}
 	sink := lookup.CaseSink(c)
+	// LookupEvents' limit (2 requests a second) is per account and region:
+	// regions run side by side, a few at a time, each paced on its own
+	var todo []string
 	for _, region := range run.regions {
-		if covered[region] {
-			continue
+		if !covered[region] {
+			todo = append(todo, region)
 		}
+	}
+	runs := make([]lookupRun, len(todo))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, lookupRegionsAtOnce)
+	for i, region := range todo {
 		from := lookup.Resume(c, account, region, since)
 		if !from.Before(until) {
-			run.lookups = append(run.lookups, lookupRun{region: region, stats: lookup.Stats{Skipped: true}})
+			runs[i] = lookupRun{region: region, stats: lookup.Stats{Skipped: true}}
 			continue
 		}
 		if from.After(since) {
 			res.note(fmt.Sprintf("%s %s: the event history before %s is already in the case", account, region, timeText(from)))
 		}
-		fmt.Fprintf(log, "collecting event history (LookupEvents) in %s from %s\n", region, timeText(from))
-		r := region
-		client := ctapi.NewFromConfig(run.cfg, func(co *ctapi.Options) { co.Region = r })
-		st, err := lookup.Collect(ctx, client, region, lookup.Options{Account: account, Since: from, Until: until}, sink)
-		lr := lookupRun{region: region, stats: st}
-		if err != nil {
-			if ctx.Err() != nil {
-				return err
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			mu.Lock()
+			fmt.Fprintf(log, "collecting event history (LookupEvents) in %s from %s\n", region, timeText(from))
+			mu.Unlock()
+			client := ctapi.NewFromConfig(run.cfg, func(co *ctapi.Options) { co.Region = region })
+			st, err := lookup.Collect(ctx, client, region, lookup.Options{Account: account, Since: from, Until: until}, sink)
+			lr := lookupRun{region: region, stats: st}
+			if err != nil {
+				lr.err, lr.denied = err.Error(), trails.IsDenied(err)
 			}
-			lr.err, lr.denied = err.Error(), trails.IsDenied(err)
-		}
-		run.lookups = append(run.lookups, lr)
+			runs[i] = lr
+		}()
 	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	run.lookups = append(run.lookups, runs...)
 	return nil
 }
 
