@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,17 +23,15 @@ type scopeFlags struct {
 // seedFrom reads one seed: scope takes exactly one indicator.
 func (f scopeFlags) seed() (scope.Seed, error) {
 	var seeds []scope.Seed
-	if f.key != "" {
-		seeds = append(seeds, scope.Seed{Kind: "key", Value: f.key})
-	}
-	if f.principal != "" {
-		seeds = append(seeds, scope.Seed{Kind: "principal", Value: f.principal})
-	}
-	if f.ip != "" {
-		if _, err := netip.ParseAddr(f.ip); err != nil {
-			return scope.Seed{}, usageErr("--ip %q is not an IP address", f.ip)
+	for _, k := range []struct{ kind, value, flag string }{{"key", f.key, "--key"}, {"principal", f.principal, "--principal"}, {"ip", f.ip, "--ip"}} {
+		if k.value == "" {
+			continue
 		}
-		seeds = append(seeds, scope.Seed{Kind: "ip", Value: f.ip})
+		s, err := scope.NewSeed(k.kind, k.value)
+		if err != nil {
+			return scope.Seed{}, usageErr("%s: %v", k.flag, err)
+		}
+		seeds = append(seeds, s)
 	}
 	if len(seeds) != 1 {
 		return scope.Seed{}, usageErr("give one indicator: --key ACCESS_KEY_ID, --principal ARN or --ip IP")

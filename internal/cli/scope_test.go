@@ -79,9 +79,9 @@ func TestScopeCommand(t *testing.T) {
 		want string
 	}{
 		{[]string{"scope", "--case", caseDir}, ExitUsage, "one indicator"},
-		{[]string{"scope", "--case", caseDir, "--key", "A", "--ip", "1.2.3.4"}, ExitUsage, "one indicator"},
+		{[]string{"scope", "--case", caseDir, "--key", "AKIAEXAMPLEKEY00", "--ip", "1.2.3.4"}, ExitUsage, "one indicator"},
 		{[]string{"scope", "--case", caseDir, "--ip", "nope"}, ExitUsage, "not an IP"},
-		{[]string{"scope", "--case", caseDir, "--key", "A", "--graph", "x.png"}, ExitUsage, ".svg or a .dot"},
+		{[]string{"scope", "--case", caseDir, "--key", "AKIAEXAMPLEKEY00", "--graph", "x.png"}, ExitUsage, ".svg or a .dot"},
 		{[]string{"scope", "--case", caseDir, "--ip", "192.0.2.99"}, ExitError, "matches no event"},
 		{[]string{"scope", "--case", caseDir, "--key", "AKIANOPE"}, ExitError, "matches no event"},
 		{[]string{"timeline", "--case", caseDir, "--scope", "token:x"}, ExitUsage, "key, principal or ip"},

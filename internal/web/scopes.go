@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/netip"
-	"regexp"
 	"strings"
 	"time"
 
@@ -69,39 +67,21 @@ func (s *Server) scope(ctx context.Context, v string, since, until time.Time) (*
 	}
 }
 
-// accessKeyID is what AWS documents an access key id to be: 16 to 128
-// word characters; CloudTrail's are upper-case letters and digits.
-var accessKeyID = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
-
 // ParseSeed reads a scope seed written as `timeline --scope` takes it:
-// key:ACCESS_KEY_ID, principal:ARN or ip:ADDRESS. It refuses values scoping
-// cannot start from, which the page's facets also list: a service's
-// hostname where CloudTrail puts the source IP (config.amazonaws.com), a
-// principal that is not an ARN (a service, an account), so that a click
-// on one gets a clear 400, not an empty or failed scope. The CLI's
-// parseScopeSeed checks the IP the same way (netip.ParseAddr).
+// key:ACCESS_KEY_ID, principal:ARN or ip:ADDRESS, checked by
+// scope.NewSeed as the command line checks it, so that a click on a value
+// scoping cannot start from (a service's hostname, a principal that is not
+// an ARN) gets a clear 400, not an empty or failed scope.
 func ParseSeed(v string) (scope.Seed, error) {
 	kind, value, ok := strings.Cut(v, ":")
 	if !ok || value == "" {
 		return scope.Seed{}, badRequest("scope %q: write key:ACCESS_KEY_ID, principal:ARN or ip:ADDRESS", v)
 	}
-	switch kind {
-	case "key":
-		if !accessKeyID.MatchString(value) {
-			return scope.Seed{}, badRequest("scope %q: not an access key id (16 to 128 upper-case letters and digits)", v)
-		}
-	case "principal":
-		if p := strings.SplitN(value, ":", 6); len(p) != 6 || p[0] != "arn" || p[5] == "" {
-			return scope.Seed{}, badRequest("scope %q: a principal to scope from is an ARN (arn:aws:iam::ACCOUNT:user/NAME, a role or a role session); a service or an account has no credentials to follow", v)
-		}
-	case "ip":
-		if ip, err := netip.ParseAddr(value); err != nil || ip.Zone() != "" {
-			return scope.Seed{}, badRequest("scope %q: not an IP address (CloudTrail names an AWS service's own calls by its hostname, which has no credentials to follow)", v)
-		}
-	default:
-		return scope.Seed{}, badRequest("scope %q: the kind is key, principal or ip", v)
+	s, err := scope.NewSeed(kind, value)
+	if err != nil {
+		return scope.Seed{}, badRequest("scope %q: %v", v, err)
 	}
-	return scope.Seed{Kind: kind, Value: value}, nil
+	return s, nil
 }
 
 // scopeGraph draws a scope's credential chain as SVG. The page fetches it
