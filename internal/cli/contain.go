@@ -34,6 +34,7 @@ func runContain(ctx context.Context, e *env, args []string) error {
 	nacl := fs.Bool("nacl", false, "instance: also replace the subnet's network ACL with a deny-all one (cuts tracked connections, and the whole subnet)")
 	detachProfile := fs.Bool("detach-profile", false, "instance: also detach its IAM instance profile")
 	detachProfiles := fs.Bool("detach-profiles", false, "role: also take the role out of every instance profile")
+	allowSelf := fs.Bool("allow-self", false, "contain even the credentials running harrier (your own user, key, role or instance): refused otherwise")
 	printPolicy := fs.Bool("print-iam-policy", false, "print the least-privilege IAM policy contain and undo need, and stop")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -73,11 +74,15 @@ func runContain(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	clients := respondClients(cfg)
+	if cr, err := cfg.Credentials.Retrieve(ctx); err == nil {
+		clients.CallerKey = cr.AccessKeyID // an identifier, compared with the key to contain; never printed
+	}
 	now := c.Now().UTC().Truncate(time.Second)
 	p, err := respond.Begin(ctx, clients, c.Meta.ID, kind+" "+name, now)
 	if err != nil {
 		return err
 	}
+	p.AllowSelf = *allowSelf
 	if f.account != "" && f.account != p.Account {
 		return fmt.Errorf("%w: --account %s, the credentials are for %s (%s); nothing was done", respond.ErrWrongAccount, f.account, p.Account, safe(p.Caller))
 	}
@@ -101,6 +106,13 @@ func runContain(ctx context.Context, e *env, args []string) error {
 	}
 	if err != nil {
 		return err
+	}
+	if p.AllowSelf {
+		for _, n := range p.Notes {
+			if strings.HasPrefix(n, "WARNING: ") {
+				fmt.Fprintf(e.stderr, "harrier: %s\n", safe(n))
+			}
+		}
 	}
 	return showAndApply(ctx, e, c, clients, p, f, "contain")
 }

@@ -113,3 +113,47 @@ func TestContainAndUndo(t *testing.T) {
 		t.Errorf("policy: %d %s", code, out)
 	}
 }
+
+// TestContainSelf: containing the user whose key runs harrier is refused;
+// --allow-self plans it with a warning on stderr.
+func TestContainSelf(t *testing.T) {
+	srv := awstest.Moto(t)
+	ctx := context.Background()
+	ic := iam.NewFromConfig(awstest.Config(srv.URL))
+	if _, err := ic.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("responder")}); err != nil {
+		t.Fatal(err)
+	}
+	k, err := ic.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("responder")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	motoEnv(t, srv.URL)
+	t.Setenv("AWS_ACCESS_KEY_ID", aws.ToString(k.AccessKey.AccessKeyId))
+	t.Setenv("AWS_SECRET_ACCESS_KEY", aws.ToString(k.AccessKey.SecretAccessKey))
+	caseDir := filepath.Join(t.TempDir(), "case")
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"own user refused", []string{"contain", "user", "responder", "--case", caseDir, "--apply", "--account", "123456789012"}, ExitError, "own identity"},
+		{"own key refused", []string{"contain", "key", aws.ToString(k.AccessKey.AccessKeyId), "--case", caseDir}, ExitError, "the one these credentials use"},
+		{"allowed with a warning", []string{"contain", "user", "responder", "--case", caseDir, "--allow-self"}, ExitOK, "harrier: WARNING: user responder is the caller"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errOut, code := harrier(t, tc.args...)
+			if code != tc.code || !strings.Contains(errOut, tc.want) {
+				t.Fatalf("exit %d, want %d and %q:\n%s%s", code, tc.code, tc.want, out, errOut)
+			}
+		})
+	}
+	if b, err := os.ReadFile(filepath.Join(caseDir, "actions.jsonl")); err == nil && len(b) > 0 {
+		t.Errorf("actions recorded:\n%s", b)
+	}
+	got, err := ic.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String("responder")})
+	if err != nil || got.AccessKeyMetadata[0].Status != "Active" {
+		t.Errorf("the responder's key: %v %v", got, err)
+	}
+}

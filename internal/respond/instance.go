@@ -38,6 +38,9 @@ func PlanInstance(ctx context.Context, c *Clients, p *Plan, id string, o Instanc
 	if c.EC2 == nil {
 		return fmt.Errorf("ec2: %w", ErrNoClient)
 	}
+	if err := p.checkSelfInstance(id); err != nil {
+		return err
+	}
 	out, err := c.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
 	if isCode(err, "InvalidInstanceID.NotFound", "InvalidInstanceID.Malformed") {
 		return fmt.Errorf("instance %s: %w in %s", id, ErrNotFound, p.Region)

@@ -138,6 +138,9 @@ type Clients struct {
 	ELB         ELBAPI
 	// Forensic are collect instance's clients and waits (forensic.go).
 	Forensic *ForensicClients
+	// CallerKey is the access key id of the credentials (not a secret: an
+	// identifier), so that a plan refuses to contain the key it runs on.
+	CallerKey string
 }
 
 // ErrNoClient means a step needs a service the Clients were not given.

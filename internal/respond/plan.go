@@ -73,6 +73,13 @@ type Plan struct {
 	// Neighbours are other network interfaces in a subnet a network ACL
 	// would isolate: the NACL's blast radius.
 	Neighbours []string `json:"neighbours"`
+	// AllowSelf lets a plan contain the caller's own user, key, role or
+	// instance (--allow-self), with a warning in Notes; otherwise the
+	// planners refuse with ErrSelf.
+	AllowSelf bool `json:"allow_self,omitempty"`
+	// CallerKey is the access key id of the credentials planning (from
+	// Clients.CallerKey), compared with a key to contain.
+	CallerKey string `json:"-"`
 }
 
 // Session is a role session seen in the case's events (an AssumeRole*
