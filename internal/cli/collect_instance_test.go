@@ -111,13 +111,19 @@ func TestCollectInstance(t *testing.T) {
 		}
 		return len(out.Snapshots)
 	}
-	base := []string{"collect", "instance", instance, "--case", caseDir, "--memory", "--memory-bucket", "evidence", "--memory-tool-url", "https://tools.example/avml",
+	// a presigned GET of the tool: its secrets are canaries that must appear nowhere
+	toolURL := "https://tools.example/avml?X-Amz-Credential=CANARYCRED&X-Amz-Security-Token=CANARYTOKEN&X-Amz-Signature=CANARYSIG&sig=CANARYQ"
+	base := []string{"collect", "instance", instance, "--case", caseDir, "--memory", "--memory-bucket", "evidence", "--memory-tool-url", toolURL,
 		"--forensic-instance", forensic}
 
 	out, errOut, code := harrier(t, base...)
 	if code != ExitOK || !strings.Contains(out, "ssm:SendCommand on "+instance) || !strings.Contains(out, "ec2:CreateSnapshot") ||
-		!strings.Contains(out, "THIS CHANGES THE INSTANCE") || !strings.Contains(errOut, "nothing was changed") || snapshots() != 0 {
+		!strings.Contains(out, "THIS CHANGES THE INSTANCE") || !strings.Contains(errOut, "nothing was changed") || snapshots() != 0 ||
+		!strings.Contains(out, "ToolURL=https://tools.example/avml?") || strings.Contains(out+errOut, "CANARY") {
 		t.Fatalf("plan: exit %d\n%s%s", code, out, errOut)
+	}
+	if out, errOut, _ := harrier(t, append(base, "--format", "json")...); strings.Contains(out+errOut, "CANARY") || !strings.Contains(out, "tools.example/avml") {
+		t.Errorf("the JSON plan shows the tool URL's secrets:\n%s%s", out, errOut)
 	}
 	out, errOut, code = harrier(t, append(base, "--apply")...)
 	if code != ExitOK {
@@ -142,14 +148,14 @@ func TestCollectInstance(t *testing.T) {
 	found := false
 	for _, f := range files {
 		b, _ := os.ReadFile(f)
-		if regexp.MustCompile(`X-Amz-Signature=[^R&]`).Match(b) {
-			t.Errorf("a presigned signature in %s", f)
+		if regexp.MustCompile(`X-Amz-Signature=[^R&]`).Match(b) || bytes.Contains(b, []byte("CANARY")) {
+			t.Errorf("a presigned signature or the tool URL's secret in %s:\n%s", f, b)
 		}
 		if strings.HasSuffix(f, "collection.json") {
 			found = bytes.Contains(b, []byte(hex.EncodeToString(sum[:])))
 		}
 	}
-	if !found || regexp.MustCompile(`X-Amz-Signature=[^R&]`).MatchString(out+errOut) {
+	if !found || regexp.MustCompile(`X-Amz-Signature=[^R&]`).MatchString(out+errOut) || strings.Contains(out+errOut, "CANARY") {
 		t.Errorf("collection.json with the hash: %v; files %v", found, files)
 	}
 	run := regexp.MustCompile(`latest first\): harrier undo (\S+) --case`).FindStringSubmatch(errOut)

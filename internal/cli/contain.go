@@ -148,10 +148,10 @@ func writePlan(w io.Writer, p *respond.Plan) {
 	}
 	for _, s := range p.Steps {
 		fmt.Fprintf(w, "\n%s. %s:%s on %s\n", s.ID, s.Service, s.API, safe(s.Resource))
-		keys := sortedKeys(s.Params)
+		shown := respond.RedactParams(s.Params)
 		var params []string
-		for _, k := range keys {
-			params = append(params, k+"="+safe(s.Params[k]))
+		for _, k := range sortedKeys(shown) {
+			params = append(params, k+"="+safe(shown[k]))
 		}
 		for _, k := range sortedKeys(s.From) {
 			params = append(params, k+"=<"+s.From[k]+" of step "+strings.Split(s.From[k], ".")[0]+">")

@@ -198,7 +198,7 @@ func Apply(ctx context.Context, c *Clients, p *Plan, o ApplyOptions) (Result, er
 		}
 		a := Action{ID: p.ID + "." + s.ID, Run: p.ID, Case: p.Case, Kind: o.Kind, Target: p.Target, Time: o.Now().UTC(), Operator: o.Operator,
 			Caller: caller, Account: p.Account, Region: p.Region, Op: s.Op, Service: op.Service, API: op.API, Resource: s.Resource,
-			Request: params, Before: live}
+			Request: RedactParams(params), Before: live}
 		a.Undoes = s.Undoes
 		resp, out, callErr := op.Call(ctx, c, params)
 		a.Response = responseJSON(resp)

@@ -29,7 +29,7 @@ func planMemory(ctx context.Context, c *Clients, p *Plan, col *Collection, o Col
 	if o.MemoryBucket == "" {
 		return fmt.Errorf("%w: --memory needs --memory-bucket, where the image is uploaded", ErrBadOption)
 	}
-	m := &Memory{Bucket: o.MemoryBucket, ToolURL: o.MemoryToolURL}
+	m := &Memory{Bucket: o.MemoryBucket, ToolURL: redactURL(o.MemoryToolURL)}
 	col.Memory = m
 	skip := ""
 	info, err := f.SSM.DescribeInstanceInformation(ctx, &ssm.DescribeInstanceInformationInput{

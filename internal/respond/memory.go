@@ -2,7 +2,9 @@ package respond
 
 import (
 	"fmt"
+	"net/url"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -166,4 +168,55 @@ func VolatilityNote(tool string) string {
 		return "Volatility 3 fetches Windows symbol tables from Microsoft's symbol server on first use (or give -s DIR offline)"
 	}
 	return "Volatility 3 needs a Linux symbol table (ISF) for the instance's exact kernel: build it with dwarf2json from that kernel's debug vmlinux and put it under volatility3/symbols/linux/ (or give -s DIR)"
+}
+
+// sensitiveParams are the step parameters whose value may carry a secret
+// of its own (a tool URL the responder presigned): their query values and
+// any user information are dropped whole, not only the X-Amz-* ones.
+var sensitiveParams = map[string]bool{"ToolURL": true}
+
+// RedactParams is a step's parameters as they may be printed (the plan),
+// rendered as JSON (--format json) or recorded (the audit log's request):
+// every value through Redact, and a sensitive one's query values and user
+// information replaced. The step itself keeps the real values: the call
+// needs them.
+func RedactParams(p map[string]string) map[string]string {
+	if p == nil {
+		return nil
+	}
+	out := make(map[string]string, len(p))
+	for k, v := range p {
+		if sensitiveParams[k] {
+			v = redactURL(v)
+		}
+		out[k] = Redact(v)
+	}
+	return out
+}
+
+// redactURL keeps a URL's scheme, host and path (what the responder needs
+// to recognise it) and replaces its user information and query values.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "REDACTED"
+	}
+	if u.User != nil {
+		u.User = url.User("REDACTED")
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		keys := make([]string, 0, len(q))
+		for k := range q {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = url.QueryEscape(k) + "=REDACTED"
+		}
+		u.RawQuery = strings.Join(parts, "&")
+	}
+	u.Fragment = ""
+	return u.String()
 }

@@ -85,3 +85,25 @@ func TestCollectPolicyIsJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestRedactParams(t *testing.T) {
+	tests := []struct{ name, key, in, want string }{
+		{"presigned tool URL", "ToolURL", "https://b.s3.amazonaws.com/avml?X-Amz-Credential=AKIA%2F1&X-Amz-Signature=abc&X-Amz-Security-Token=tok",
+			"https://b.s3.amazonaws.com/avml?X-Amz-Credential=REDACTED&X-Amz-Security-Token=REDACTED&X-Amz-Signature=REDACTED"},
+		{"user information and any query", "ToolURL", "https://me:pw@mirror.example/avml?token=s3cret#frag", "https://REDACTED@mirror.example/avml?token=REDACTED"},
+		{"plain tool URL kept", "ToolURL", "https://mirror.example/avml", "https://mirror.example/avml"},
+		{"X-Amz secrets in any parameter", "Other", "see ?X-Amz-Signature=abc&x=1", "see ?X-Amz-Signature=REDACTED&x=1"},
+		{"other parameters kept", "Bucket", "evidence", "evidence"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := map[string]string{tc.key: tc.in}
+			if got := RedactParams(in)[tc.key]; got != tc.want {
+				t.Errorf("got %s, want %s", got, tc.want)
+			}
+			if in[tc.key] != tc.in {
+				t.Error("the step's own parameters were changed")
+			}
+		})
+	}
+}

@@ -100,9 +100,16 @@ var ErrTemporaryKey = errors.New("a temporary (ASIA) access key cannot be deacti
 var ErrNotFound = errors.New("not found")
 
 // JSON renders the plan for --format json: indented, keys as documented
-// in docs/CLI.md.
+// in docs/CLI.md, parameters through RedactParams (a tool URL's signature
+// is never shown).
 func (p *Plan) JSON() ([]byte, error) {
-	b, err := json.MarshalIndent(p, "", "  ")
+	cp := *p
+	cp.Steps = make([]Step, len(p.Steps))
+	for i, s := range p.Steps {
+		s.Params = RedactParams(s.Params)
+		cp.Steps[i] = s
+	}
+	b, err := json.MarshalIndent(&cp, "", "  ")
 	if err != nil {
 		return nil, err
 	}
