@@ -178,6 +178,8 @@ func writeCollection(w io.Writer, col *respond.Collection) {
 		switch {
 		case m.Skipped != "":
 			fmt.Fprintf(w, "memory: not captured: %s\n", safe(m.Skipped))
+		case m.Failed != "":
+			fmt.Fprintf(w, "memory: FAILED (SSM command %s, the snapshots were taken regardless): %s\n", orDash(m.CommandID), safe(m.Failed))
 		case m.SHA256 != "":
 			fmt.Fprintf(w, "memory: s3://%s/%s, %s bytes, sha256 %s (computed on the instance), SSM command %s\n", safe(m.Bucket), safe(m.Key), safe(m.ObjectBytes), m.SHA256, safe(m.CommandID))
 			fmt.Fprintf(w, "\nto analyse it (%s):\n", respond.VolatilityNote(m.Tool))

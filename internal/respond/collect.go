@@ -92,6 +92,9 @@ type Memory struct {
 	Stdout      string   `json:"stdout,omitempty"`       // redacted
 	Stderr      string   `json:"stderr,omitempty"`       // redacted
 	Volatility  []string `json:"volatility,omitempty"`
+	// Failed is why the capture failed (redacted), when it did: the plan
+	// went on without it (the step is best effort).
+	Failed string `json:"failed,omitempty"`
 }
 
 // Collection is what collect instance planned and, after Finish, what it

@@ -94,9 +94,11 @@ func planMemory(ctx context.Context, c *Clients, p *Plan, col *Collection, o Col
 		"Bucket": o.MemoryBucket, "Key": m.Key, "WorkDir": workDir, "Case": p.Case, "Run": p.ID}
 	s := Step{Op: "ssm:SendCommand", Resource: col.Instance, Params: params,
 		Effect: fmt.Sprintf("capture memory with %s through %s, then upload it to s3://%s/%s with a presigned PUT URL (made when applied, valid %s at most) and hash it on the instance. "+
-			"THIS CHANGES THE INSTANCE: it downloads the tool to %s, writes the image there (as large as its RAM) before the upload, and uses CPU; the files are removed after, their blocks may stay on the disk the snapshots then take",
+			"THIS CHANGES THE INSTANCE: it downloads the tool to %s, writes the image there (as large as its RAM) before the upload, and uses CPU; the files are removed after, their blocks may stay on the disk the snapshots then take. "+
+			"Best effort: if the capture fails, that is recorded and the snapshots are taken regardless",
 			tool, m.Document, o.MemoryBucket, m.Key, PresignMax, where),
-		Undo: "none: a capture cannot be undone; the image stays in S3 as evidence"}
+		Undo:            "none: a capture cannot be undone; the image stays in S3 as evidence",
+		ContinueOnError: true} // best effort: a failed capture must not cost the snapshots
 	if skip != "" {
 		m.Skipped = skip
 		s.Skip = skip

@@ -78,25 +78,34 @@ func TestCollectFailures(t *testing.T) {
 	})
 	t.Run("capture never ends", func(t *testing.T) {
 		si.ping, si.status = "Online", "InProgress"
-		p, _, err := plan(mem)
+		clock.Sleep(ctx, time.Minute) // another run than the subtests before: its own snapshots
+		p, col, err := plan(mem)
 		if err != nil {
 			t.Fatal(err)
 		}
 		log := &memLog{}
 		start := clock.Now()
 		res, err := Apply(ctx, c, p, opts(log))
-		if !errors.Is(err, ErrStopped) || !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "may still be running") {
+		if !errors.Is(err, ErrIncomplete) || errors.Is(err, ErrStopped) || !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "may still be running") {
 			t.Fatalf("err = %v", err)
 		}
 		if waited := clock.Now().Sub(start); waited < time.Hour || waited > time.Hour+time.Minute {
 			t.Errorf("waited %s on the injected clock, want the 1h bound", waited)
 		}
-		if res.Outcomes[0].Status != "failed" || res.Outcomes[1].Status != "not done" || len(res.Applied()) != 0 {
+		// the capture is best effort: its failure is recorded, the snapshots still taken
+		if res.Outcomes[0].Status != "failed" || res.Outcomes[1].Status != "applied" || len(res.Applied()) != 2 {
 			t.Errorf("outcomes %+v", res.Outcomes)
 		}
+		if n := len(snapshotsOf(t, c, tagFilter(TagRun, p.ID))); n != 2 {
+			t.Errorf("%d snapshots after the failed capture, want 2", n)
+		}
 		acts := log.actions(t)
-		if len(acts) != 1 || acts[0].Status != "failed" || acts[0].Outputs["CommandId"] == "" || acts[0].Outputs["Status"] != "InProgress" {
+		if len(acts) != 3 || acts[0].Status != "failed" || acts[0].Outputs["CommandId"] == "" || acts[0].Outputs["Status"] != "InProgress" {
 			t.Errorf("audit %+v", acts)
+		}
+		col.Finish(ctx, c, acts)
+		if col.Memory.Failed == "" || !strings.Contains(strings.Join(col.Problems, "\n"), "memory capture failed") {
+			t.Errorf("record: memory %+v, problems %v", col.Memory, col.Problems)
 		}
 		for _, r := range log.recs {
 			if bytes.Contains(r, []byte("X-Amz-Signature")) && !bytes.Contains(r, []byte("X-Amz-Signature=REDACTED")) {

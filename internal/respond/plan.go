@@ -54,6 +54,11 @@ type Step struct {
 	Undoes string `json:"undoes,omitempty"`
 	// Skip, when set, is why the step will not be made (already in effect).
 	Skip string `json:"skip,omitempty"`
+	// ContinueOnError marks a best-effort step: when its call fails, the
+	// failure is recorded and the plan goes on (a memory capture that
+	// fails must not cost the disk snapshots after it). Apply then ends
+	// with ErrIncomplete. No later step may take an output from it.
+	ContinueOnError bool `json:"continue_on_error,omitempty"`
 }
 
 // Plan is an ordered list of steps against one account and region,
