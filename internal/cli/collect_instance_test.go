@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -27,14 +28,19 @@ import (
 
 // instanceFront answers as AWS does where moto cannot: SSM's
 // DescribeInstanceInformation (moto lacks it) says the instance is online,
-// and GetCommandInvocation (moto's commands never run) reports the
-// script's output, after the front, playing the instance, has uploaded
-// the "memory" through the presigned URL the command carried.
-func instanceFront(t *testing.T, motoURL string, memory []byte) *httptest.Server {
+// and, moto's commands never running, the front plays the instance: it
+// runs the capture script with bash (the tool fetched from a local server,
+// the image's parts uploaded with curl through the presigned UploadPart
+// URLs) and GetCommandInvocation reports the script's output.
+func instanceFront(t *testing.T, motoURL string) *httptest.Server {
 	var mu sync.Mutex
-	putURL := ""
-	curlPut := regexp.MustCompile(`-T "\$d/mem\.lime" '([^']+)'`)
+	var stdout, stderr, putURL string
+	exit := 0
+	partURL := regexp.MustCompile(`(?m)^  '(http[^']+)'`)
 	srv := awstest.Front(t, motoURL, func(w http.ResponseWriter, r *http.Request, op string) bool {
+		if op == "" {
+			return false
+		}
 		body, _ := io.ReadAll(r.Body)
 		jsonOut := func(v any) {
 			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
@@ -49,30 +55,54 @@ func instanceFront(t *testing.T, motoURL string, memory []byte) *httptest.Server
 		case "SendCommand":
 			var in struct{ Parameters map[string][]string }
 			json.Unmarshal(body, &in)
-			if m := curlPut.FindStringSubmatch(strings.Join(in.Parameters["commands"], "\n")); m != nil {
-				req, _ := http.NewRequest(http.MethodPut, m[1], bytes.NewReader(memory))
-				if resp, err := (&http.Client{Transport: &http.Transport{Proxy: nil}}).Do(req); err == nil {
-					resp.Body.Close()
-				}
-				mu.Lock()
+			script := strings.Join(in.Parameters["commands"], "\n")
+			cmd := exec.Command("bash", "-c", script)
+			var o, e bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &o, &e
+			cmd.Env = append(os.Environ(), "http_proxy=", "https_proxy=", "HTTP_PROXY=", "HTTPS_PROXY=")
+			cmd.Run()
+			mu.Lock()
+			defer mu.Unlock()
+			stdout, stderr, exit = o.String(), e.String(), cmd.ProcessState.ExitCode()
+			if m := partURL.FindStringSubmatch(script); m != nil {
 				putURL = m[1]
-				mu.Unlock()
 			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
 			return false
 		case "GetCommandInvocation":
 			var in struct{ CommandId, InstanceId string }
 			json.Unmarshal(body, &in)
-			sum := sha256.Sum256(memory)
 			mu.Lock()
-			stdout := fmt.Sprintf("harrier-sha256: %s\nharrier-bytes: %d\nPUT %s\nharrier-uploaded: ok\n", hex.EncodeToString(sum[:]), len(memory), putURL)
-			mu.Unlock()
-			jsonOut(map[string]any{"CommandId": in.CommandId, "InstanceId": in.InstanceId, "Status": "Success", "StatusDetails": "Success", "ResponseCode": 0,
-				"StandardOutputContent": stdout, "StandardErrorContent": ""})
+			defer mu.Unlock()
+			status := "Success"
+			if exit != 0 {
+				status = "Failed"
+			}
+			jsonOut(map[string]any{"CommandId": in.CommandId, "InstanceId": in.InstanceId, "Status": status, "StatusDetails": status, "ResponseCode": exit,
+				"StandardOutputContent": stdout + "PUT " + putURL + "\n", "StandardErrorContent": stderr})
 			return true
 		}
 		return false
 	})
 	return srv
+}
+
+// toolServer serves a stand-in for AVML at /avml: a shell script writing
+// memory as the image.
+func toolServer(t *testing.T, memory []byte) string {
+	mem := filepath.Join(t.TempDir(), "ram")
+	if err := os.WriteFile(mem, memory, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/avml" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprintf(w, "#!/bin/sh\ncat '%s' > \"$1\"\n", mem)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
 
 // TestCollectInstance runs harrier collect instance end to end against
@@ -86,7 +116,7 @@ func TestCollectInstance(t *testing.T) {
 	moto := awstest.Moto(t)
 	ctx := context.Background()
 	memory := bytes.Repeat([]byte("mem"), 1000)
-	front := instanceFront(t, moto.URL, memory)
+	front := instanceFront(t, moto.URL)
 	cfg := awstest.Config(moto.URL)
 	e := ec2.NewFromConfig(cfg)
 	var ids []string
@@ -112,17 +142,17 @@ func TestCollectInstance(t *testing.T) {
 		return len(out.Snapshots)
 	}
 	// a presigned GET of the tool: its secrets are canaries that must appear nowhere
-	toolURL := "https://tools.example/avml?X-Amz-Credential=CANARYCRED&X-Amz-Security-Token=CANARYTOKEN&X-Amz-Signature=CANARYSIG&sig=CANARYQ"
-	base := []string{"collect", "instance", instance, "--case", caseDir, "--memory", "--memory-bucket", "evidence", "--memory-tool-url", toolURL,
+	toolURL := toolServer(t, memory) + "/avml?X-Amz-Credential=CANARYCRED&X-Amz-Security-Token=CANARYTOKEN&X-Amz-Signature=CANARYSIG&sig=CANARYQ"
+	base := []string{"collect", "instance", instance, "--case", caseDir, "--memory", "--memory-bucket", "evidence", "--memory-tool-url", toolURL, "--memory-dir", t.TempDir(),
 		"--forensic-instance", forensic}
 
 	out, errOut, code := harrier(t, base...)
 	if code != ExitOK || !strings.Contains(out, "ssm:SendCommand on "+instance) || !strings.Contains(out, "ec2:CreateSnapshot") ||
 		!strings.Contains(out, "THIS CHANGES THE INSTANCE") || !strings.Contains(errOut, "nothing was changed") || snapshots() != 0 ||
-		!strings.Contains(out, "ToolURL=https://tools.example/avml?") || strings.Contains(out+errOut, "CANARY") {
+		!strings.Contains(out, "/avml?X-Amz-Credential=REDACTED") || strings.Contains(out+errOut, "CANARY") {
 		t.Fatalf("plan: exit %d\n%s%s", code, out, errOut)
 	}
-	if out, errOut, _ := harrier(t, append(base, "--format", "json")...); strings.Contains(out+errOut, "CANARY") || !strings.Contains(out, "tools.example/avml") {
+	if out, errOut, _ := harrier(t, append(base, "--format", "json")...); strings.Contains(out+errOut, "CANARY") || !strings.Contains(out, "/avml?") {
 		t.Errorf("the JSON plan shows the tool URL's secrets:\n%s%s", out, errOut)
 	}
 	out, errOut, code = harrier(t, append(base, "--apply")...)

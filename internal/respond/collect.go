@@ -27,9 +27,13 @@ type CollectOptions struct {
 	Memory                                      bool
 	MemoryTool, MemoryToolURL, MemoryToolSHA256 string
 	MemoryBucket, MemoryPrefix, MemoryWorkDir   string
-	ForensicAccount                             string // share the snapshots with this account
-	KMSKey                                      string // the customer-managed key aws/ebs-encrypted snapshots are copied under to be shared
-	ForensicInstance, ForensicAZ                string // make volumes from the snapshots and attach them there
+	// MemorySizeGiB overrides the instance's memory size (read from
+	// ec2:DescribeInstanceTypes) that sizes the upload's parts;
+	// MemoryPartMiB forces a part size (5 to 5120 MiB).
+	MemorySizeGiB, MemoryPartMiB int64
+	ForensicAccount              string // share the snapshots with this account
+	KMSKey                       string // the customer-managed key aws/ebs-encrypted snapshots are copied under to be shared
+	ForensicInstance, ForensicAZ string // make volumes from the snapshots and attach them there
 }
 
 // ErrManagedKey means a snapshot to share is encrypted with the AWS-managed

@@ -4,7 +4,9 @@ package respond
 // undo of its actions) needs: reading the instance, its volumes and the
 // keys; making, copying and sharing snapshots (never deleting one); making,
 // attaching, detaching and deleting forensic volumes (copies); running the
-// capture through Run Command and checking its upload. Narrow the
+// capture through Run Command, its multipart upload (s3:PutObject covers
+// starting and completing it and the presigned parts; ListParts and abort
+// have actions of their own) and checking it. Narrow the
 // Resource of the KMS, S3 and SSM statements to the key, bucket and
 // instance of the case. `harrier collect --print-iam-policy` prints it
 // with the other collect statements; a test checks it names every
@@ -21,7 +23,7 @@ const CollectIAMPolicy = `{
     {
       "Sid": "HarrierCollectEC2Read",
       "Effect": "Allow",
-      "Action": ["ec2:DescribeInstances", "ec2:DescribeVolumes", "ec2:DescribeSnapshots", "ec2:DescribeSnapshotAttribute"],
+      "Action": ["ec2:DescribeInstances", "ec2:DescribeInstanceTypes", "ec2:DescribeVolumes", "ec2:DescribeSnapshots", "ec2:DescribeSnapshotAttribute"],
       "Resource": "*"
     },
     {
@@ -54,7 +56,7 @@ const CollectIAMPolicy = `{
     {
       "Sid": "HarrierCollectMemoryUpload",
       "Effect": "Allow",
-      "Action": ["s3:PutObject", "s3:GetObject"],
+      "Action": ["s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"],
       "Resource": "arn:aws:s3:::MEMORY-BUCKET/*"
     }
   ]

@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/harrier-ir/harrier/internal/awstest"
 	"github.com/harrier-ir/harrier/internal/casefile"
 )
@@ -113,9 +116,50 @@ func TestCollectFailures(t *testing.T) {
 			}
 		}
 	})
+	t.Run("capture fails on the instance", func(t *testing.T) {
+		tool := fakeTool(t, bytes.Repeat([]byte("m"), 1024))
+		tests := []struct {
+			name, toolURL, workDir, stderr string
+		}{
+			{"tool not found (404)", tool + "/missing", t.TempDir(), "404"},
+			{"work directory in memory (tmpfs)", tool + "/avml", "/dev/shm", "in memory: the image cannot go there"},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				si.ping, si.status = "Online", "Success"
+				defer func() { si.status = "" }()
+				clock.Sleep(ctx, time.Minute)
+				p, col, err := plan(CollectOptions{Memory: true, MemoryToolURL: tc.toolURL, MemoryBucket: "evidence", MemoryWorkDir: tc.workDir, MemorySizeGiB: 1})
+				if err != nil {
+					t.Fatal(err)
+				}
+				log := &memLog{}
+				res, err := Apply(ctx, c, p, opts(log))
+				if !errors.Is(err, ErrIncomplete) || !strings.Contains(si.ranErr, tc.stderr) {
+					t.Fatalf("err = %v; the script said %q", err, si.ranErr)
+				}
+				if res.Outcomes[0].Status != "failed" || len(res.Applied()) != 2 || len(snapshotsOf(t, c, tagFilter(TagRun, p.ID))) != 2 {
+					t.Errorf("outcomes %+v", res.Outcomes)
+				}
+				acts := log.actions(t)
+				if acts[0].Outputs["Aborted"] != "true" || acts[0].Outputs["UploadId"] == "" {
+					t.Errorf("the upload was not aborted: %v", acts[0].Outputs)
+				}
+				ups, err := c.Forensic.S3.(*s3.Client).ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String("evidence")})
+				if err != nil || len(ups.Uploads) != 0 {
+					t.Errorf("uploads left: %v %+v", err, ups)
+				}
+				col.Finish(ctx, c, acts)
+				if col.Memory.Failed == "" {
+					t.Errorf("record: %+v", col.Memory)
+				}
+			})
+		}
+	})
 	t.Run("share refused mid-plan", func(t *testing.T) {
 		refuse = true
 		defer func() { refuse = false }()
+		clock.Sleep(ctx, time.Minute) // a run of its own
 		p, _, err := plan(CollectOptions{ForensicAccount: forensicAccount, KMSKey: cmk})
 		if err != nil {
 			t.Fatal(err)
