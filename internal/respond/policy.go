@@ -54,7 +54,7 @@ const IAMPolicy = `{
     {
       "Sid": "HarrierContainTraffic",
       "Effect": "Allow",
-      "Action": ["autoscaling:DescribeAutoScalingInstances", "autoscaling:EnterStandby", "autoscaling:ExitStandby",
+      "Action": ["autoscaling:DescribeAutoScalingInstances", "autoscaling:DescribeAutoScalingGroups", "autoscaling:UpdateAutoScalingGroup", "autoscaling:EnterStandby", "autoscaling:ExitStandby",
         "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth",
         "elasticloadbalancing:DeregisterTargets", "elasticloadbalancing:RegisterTargets"],
       "Resource": "*"
