@@ -63,6 +63,9 @@ func runCollectInstance(ctx context.Context, e *env, args []string) error {
 	if err := checkFormat(f.format, "text", "json"); err != nil {
 		return err
 	}
+	if err := needAccount(f); err != nil {
+		return err
+	}
 	if len(pos) != 1 || !strings.HasPrefix(pos[0], "i-") {
 		return usageErr("collect instance needs one instance id (i-...)")
 	}

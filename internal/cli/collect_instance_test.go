@@ -155,7 +155,7 @@ func TestCollectInstance(t *testing.T) {
 	if out, errOut, _ := harrier(t, append(base, "--format", "json")...); strings.Contains(out+errOut, "CANARY") || !strings.Contains(out, "/avml?") {
 		t.Errorf("the JSON plan shows the tool URL's secrets:\n%s%s", out, errOut)
 	}
-	out, errOut, code = harrier(t, append(base, "--apply")...)
+	out, errOut, code = harrier(t, append(base, "--apply", "--account", "123456789012")...)
 	if code != ExitOK {
 		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
 	}
@@ -192,7 +192,7 @@ func TestCollectInstance(t *testing.T) {
 	if run == nil {
 		t.Fatalf("no run id in:\n%s", errOut)
 	}
-	out, errOut, code = harrier(t, "undo", run[1], "--case", caseDir, "--apply")
+	out, errOut, code = harrier(t, "undo", run[1], "--case", caseDir, "--apply", "--account", "123456789012")
 	if code != ExitOK || !strings.Contains(out+errOut, "kept: the snapshot is evidence") {
 		t.Fatalf("undo: exit %d\n%s%s", code, out, errOut)
 	}
@@ -212,6 +212,7 @@ func TestCollectInstance(t *testing.T) {
 		{"bucket without memory", []string{"collect", "instance", instance, "--case", caseDir, "--memory-bucket", "b"}, ExitUsage, "are for --memory"},
 		{"kms key without account", []string{"collect", "instance", instance, "--case", caseDir, "--kms-key", "k"}, ExitUsage, "--kms-key"},
 		{"another account", []string{"collect", "instance", instance, "--case", caseDir, "--account", "999999999999"}, ExitError, "another account"},
+		{"apply needs the account", []string{"collect", "instance", instance, "--case", caseDir, "--apply"}, ExitUsage, "--apply needs --account"},
 		{"unknown instance", []string{"collect", "instance", "i-0000000000000000a", "--case", caseDir}, ExitError, "not found"},
 	}
 	for _, tc := range tests {

@@ -47,6 +47,9 @@ func runContain(ctx context.Context, e *env, args []string) error {
 	if err := checkFormat(f.format, "text", "json"); err != nil {
 		return err
 	}
+	if err := needAccount(f); err != nil {
+		return err
+	}
 	if len(pos) != 2 {
 		return usageErr("contain needs what to contain: key AKIA... | user NAME | role NAME | instance i-...")
 	}
@@ -115,6 +118,16 @@ func runContain(ctx context.Context, e *env, args []string) error {
 		}
 	}
 	return showAndApply(ctx, e, c, clients, p, f, "contain")
+}
+
+// needAccount refuses --apply without --account: the plan is rebuilt from
+// live state when applied, with whatever credentials the environment
+// gives, and a wrong default profile must not change another account.
+func needAccount(f respondFlags) error {
+	if f.apply && f.account == "" {
+		return usageErr("--apply needs --account ID, the account the changes are for: the plan is rebuilt and re-checked live when applied, and other credentials must not act on another account")
+	}
+	return nil
 }
 
 // showAndApply prints the plan, and with --apply applies it, recording each

@@ -51,14 +51,21 @@ func TestContainAndUndo(t *testing.T) {
 			[]string{"iam:UpdateAccessKey on " + key, `before:  {"status":"Active"}`, "iam:PutUserPolicy", "HarrierContain-case", "nothing was changed"}, "Active"},
 		{"another account", []string{"contain", "key", key, "--case", caseDir, "--apply", "--account", "999999999999"}, ExitError,
 			[]string{"another account", "nothing was done"}, "Active"},
-		{"temporary key", []string{"contain", "key", "ASIAEXAMPLE000000001", "--case", caseDir, "--apply"}, ExitError,
+		{"apply needs the account", []string{"contain", "key", key, "--case", caseDir, "--apply"}, ExitUsage,
+			[]string{"--apply needs --account"}, "Active"},
+		{"temporary key", []string{"contain", "key", "ASIAEXAMPLE000000001", "--case", caseDir, "--apply", "--account", "123456789012"}, ExitError,
 			[]string{"cannot be deactivated", "revoking the sessions"}, "Active"},
 		{"unknown target", []string{"contain", "bucket", "x", "--case", caseDir}, ExitUsage, []string{"unknown target"}, "Active"},
-		{"apply", []string{"contain", "key", key, "--case", caseDir, "--apply"}, ExitOK,
+		{"no region", []string{"contain", "key", key, "--case", caseDir, "--region", ""}, ExitUsage, []string{"no AWS region"}, "Active"},
+		{"apply", []string{"contain", "key", key, "--case", caseDir, "--apply", "--account", "123456789012"}, ExitOK,
 			[]string{"applied   1. iam:UpdateAccessKey", "[action ", "harrier undo "}, "Inactive"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.name == "no region" {
+				t.Setenv("AWS_REGION", "")
+				t.Setenv("AWS_DEFAULT_REGION", "")
+			}
 			out, errOut, code := harrier(t, tc.args...)
 			if code != tc.code {
 				t.Fatalf("exit %d, want %d\n%s%s", code, tc.code, out, errOut)
@@ -103,7 +110,7 @@ func TestContainAndUndo(t *testing.T) {
 	if status() != "Inactive" {
 		t.Fatal("the undo plan changed the key")
 	}
-	if out, errOut, code := harrier(t, "undo", first.Run, "--case", caseDir, "--apply"); code != 0 || status() != "Active" {
+	if out, errOut, code := harrier(t, "undo", first.Run, "--case", caseDir, "--apply", "--account", "123456789012"); code != 0 || status() != "Active" {
 		t.Fatalf("undo --apply (exit %d), key %s:\n%s%s", code, status(), out, errOut)
 	}
 	if _, errOut, code := harrier(t, "undo", "no-such-run", "--case", caseDir); code != ExitUsage || !strings.Contains(errOut, "no applied action") {
