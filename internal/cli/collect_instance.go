@@ -51,7 +51,7 @@ func runCollectInstance(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.MemoryWorkDir, "memory-dir", "", "where on the instance the tool and image are written: a disk, not tmpfs (default /var/tmp, %TEMP% on Windows)")
 	fs.Int64Var(&o.MemorySizeGiB, "memory-size-gib", 0, "the instance's memory in GiB, which sizes the upload (default: its instance type's, from ec2:DescribeInstanceTypes)")
 	fs.Int64Var(&o.MemoryPartMiB, "memory-part-mib", 0, "the upload's part size in MiB, 5 to 5120 (default 512, larger for large instances)")
-	memTimeout := fs.Duration("memory-timeout", respond.DefaultCommandTimeout, "how long to wait for the capture (the upload URL lives at most 2h)")
+	memTimeout := fs.Duration("memory-timeout", respond.DefaultCommandTimeout, "how long to wait for the capture; the upload URLs live as long (at most 2h), and the upload is aborted after it")
 	fs.StringVar(&o.ForensicAccount, "forensic-account", "", "share the snapshots with this account (createVolumePermission)")
 	fs.StringVar(&o.KMSKey, "kms-key", "", "a customer-managed key to copy aws/ebs-encrypted snapshots under, to share them")
 	fs.StringVar(&o.ForensicInstance, "forensic-instance", "", "make volumes from the snapshots and attach them to this instance (same account)")
@@ -189,7 +189,8 @@ func writeCollection(w io.Writer, col *respond.Collection) {
 		case m.Failed != "":
 			fmt.Fprintf(w, "memory: FAILED (SSM command %s, the snapshots were taken regardless): %s\n", orDash(m.CommandID), safe(m.Failed))
 		case m.SHA256 != "":
-			fmt.Fprintf(w, "memory: s3://%s/%s, %s bytes, sha256 %s (computed on the instance), SSM command %s\n", safe(m.Bucket), safe(m.Key), safe(m.ObjectBytes), m.SHA256, safe(m.CommandID))
+			fmt.Fprintf(w, "memory: s3://%s/%s, %s bytes, sha256 %s (computed on the instance), S3 ETag %s, version %s, SSM command %s\n",
+				safe(m.Bucket), safe(m.Key), safe(m.ObjectBytes), m.SHA256, orDash(m.ETag), orDash(m.VersionID), safe(m.CommandID))
 			fmt.Fprintf(w, "\nto analyse it (%s):\n", respond.VolatilityNote(m.Tool))
 			for _, l := range m.Volatility {
 				fmt.Fprintf(w, "  %s\n", safe(l))

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/harrier-ir/harrier/internal/awstest"
 )
@@ -129,7 +130,12 @@ func TestCollectInstance(t *testing.T) {
 		ids = append(ids, aws.ToString(out.Instances[0].InstanceId))
 	}
 	instance, forensic := ids[0], ids[1]
-	if _, err := s3.NewFromConfig(cfg, awstest.PathStyle).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("evidence")}); err != nil {
+	sc := s3.NewFromConfig(cfg, awstest.PathStyle)
+	if _, err := sc.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("evidence")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sc.PutBucketVersioning(ctx, &s3.PutBucketVersioningInput{Bucket: aws.String("evidence"),
+		VersioningConfiguration: &s3types.VersioningConfiguration{Status: s3types.BucketVersioningStatusEnabled}}); err != nil {
 		t.Fatal(err)
 	}
 	motoEnv(t, front.URL)
@@ -160,6 +166,9 @@ func TestCollectInstance(t *testing.T) {
 		t.Fatalf("apply: exit %d\n%s%s", code, out, errOut)
 	}
 	sum := sha256.Sum256(memory)
+	if regexp.MustCompile(`S3 ETag \S+-1, version -`).MatchString(out) || !strings.Contains(out, "S3 ETag ") || strings.Contains(out, "neither versioning") {
+		t.Errorf("the S3 version id is not reported, or versioning not seen:\n%s", out)
+	}
 	for _, w := range []string{"sha256 " + hex.EncodeToString(sum[:]), "vol -f mem.lime linux.pslist", "dwarf2json", "on " + forensic + " at /dev/sdf"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("output lacks %q:\n%s", w, out)

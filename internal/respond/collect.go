@@ -93,6 +93,12 @@ type Memory struct {
 	SHA256      string   `json:"sha256,omitempty"` // as the instance computed it before upload
 	Bytes       string   `json:"bytes,omitempty"`
 	ObjectBytes string   `json:"object_bytes,omitempty"` // S3's size of the object
+	// ETag and VersionId are S3's own, from CompleteMultipartUpload: the
+	// object as S3 received it (the ETag is S3's digest of the parts it
+	// got, not the instance's word); the version pins it where the bucket
+	// keeps versions.
+	ETag      string `json:"s3_etag,omitempty"`
+	VersionID string `json:"s3_version_id,omitempty"`
 	Stdout      string   `json:"stdout,omitempty"`       // redacted
 	Stderr      string   `json:"stderr,omitempty"`       // redacted
 	Volatility  []string `json:"volatility,omitempty"`

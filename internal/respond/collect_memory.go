@@ -9,6 +9,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
@@ -112,7 +114,7 @@ func planMemory(ctx context.Context, c *Clients, p *Plan, col *Collection, o Col
 		Effect: fmt.Sprintf("capture memory with %s through %s, then upload it to s3://%s/%s"+parts+" with presigned UploadPart URLs (made when applied, valid %s at most) and hash it on the instance. "+
 			"THIS CHANGES THE INSTANCE: it downloads the tool to %s, writes the image there (as large as its RAM) before the upload, and uses CPU; the files are removed after, their blocks may stay on the disk the snapshots then take. "+
 			"Best effort: if the capture fails, that is recorded and the snapshots are taken regardless",
-			tool, m.Document, o.MemoryBucket, m.Key, PresignMax, where),
+			tool, m.Document, o.MemoryBucket, m.Key, min(orDefault(c.Forensic.CommandTimeout, DefaultCommandTimeout), PresignMax), where),
 		Undo:            "none: a capture cannot be undone; the image stays in S3 as evidence",
 		ContinueOnError: true} // best effort: a failed capture must not cost the snapshots
 	if skip != "" {
@@ -126,8 +128,30 @@ func planMemory(ctx context.Context, c *Clients, p *Plan, col *Collection, o Col
 	m.Step = p.Steps[len(p.Steps)-1].ID
 	if skip != "" {
 		p.Notes = append(p.Notes, "memory: "+skip)
+		return nil
+	}
+	p.Notes = append(p.Notes, "memory: the image's SHA-256 is computed by the instance under investigation; S3's ETag and version id are recorded beside it. Check the hash when you download the image, and trust it as far as you trust the host")
+	if n := bucketProtection(ctx, c, o.MemoryBucket); n != "" {
+		p.Notes = append(p.Notes, n)
 	}
 	return nil
+}
+
+// bucketProtection warns when the memory bucket neither keeps versions nor
+// locks objects: whoever can write there could replace the image unseen.
+func bucketProtection(ctx context.Context, c *Clients, bucket string) string {
+	v, err := c.Forensic.S3.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(bucket)})
+	if err != nil {
+		return fmt.Sprintf("memory: bucket %s's versioning could not be read (s3:GetBucketVersioning: %v)", bucket, err)
+	}
+	if v.Status == s3types.BucketVersioningStatusEnabled {
+		return ""
+	}
+	lock, err := c.Forensic.S3.GetObjectLockConfiguration(ctx, &s3.GetObjectLockConfigurationInput{Bucket: aws.String(bucket)})
+	if err == nil && lock.ObjectLockConfiguration != nil && lock.ObjectLockConfiguration.ObjectLockEnabled == s3types.ObjectLockEnabledEnabled {
+		return ""
+	}
+	return fmt.Sprintf("WARNING: bucket %s has neither versioning nor Object Lock: whoever can write to it can replace the memory image unseen; enable versioning (or use a bucket with Object Lock) for evidence", bucket)
 }
 
 // memorySize is the instance's memory in MiB: the responder's figure when

@@ -54,6 +54,10 @@ type SSMAPI interface {
 // through presigned URLs) and checks it; harrier never downloads it.
 type S3ImageAPI interface {
 	HeadObject(ctx context.Context, in *s3.HeadObjectInput, optFns ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
+	// GetBucketVersioning and GetObjectLockConfiguration say whether the
+	// image, once there, can be replaced unseen.
+	GetBucketVersioning(ctx context.Context, in *s3.GetBucketVersioningInput, optFns ...func(*s3.Options)) (*s3.GetBucketVersioningOutput, error)
+	GetObjectLockConfiguration(ctx context.Context, in *s3.GetObjectLockConfigurationInput, optFns ...func(*s3.Options)) (*s3.GetObjectLockConfigurationOutput, error)
 	CreateMultipartUpload(ctx context.Context, in *s3.CreateMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error)
 	ListParts(ctx context.Context, in *s3.ListPartsInput, optFns ...func(*s3.Options)) (*s3.ListPartsOutput, error)
 	CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
@@ -96,7 +100,10 @@ type ForensicClients struct {
 // capture of a large instance tens of minutes.
 const (
 	DefaultPoll            = 10 * time.Second
-	DefaultCommandTimeout  = 2 * time.Hour
+	// DefaultCommandTimeout bounds the capture, and so the life of its
+	// presigned URLs: 30 minutes takes an ordinary instance's memory
+	// (tens of GiB); raise it (--memory-timeout) for larger ones.
+	DefaultCommandTimeout  = 30 * time.Minute
 	DefaultSnapshotTimeout = 6 * time.Hour
 	DefaultVolumeTimeout   = 15 * time.Minute
 	// PresignMax bounds the presigned upload URL's life: a leaked URL can

@@ -58,6 +58,12 @@ const CollectIAMPolicy = `{
       "Effect": "Allow",
       "Action": ["s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"],
       "Resource": "arn:aws:s3:::MEMORY-BUCKET/*"
+    },
+    {
+      "Sid": "HarrierCollectMemoryBucket",
+      "Effect": "Allow",
+      "Action": ["s3:GetBucketVersioning", "s3:GetBucketObjectLockConfiguration"],
+      "Resource": "arn:aws:s3:::MEMORY-BUCKET"
     }
   ]
 }

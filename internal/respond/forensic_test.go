@@ -265,7 +265,8 @@ func TestCollectRoundTrip(t *testing.T) {
 		t.Errorf("collection %+v", col)
 	}
 	notes := strings.Join(p.Notes, "\n")
-	for _, w := range []string{"cannot be shared: its snapshot is copied under " + cmk, "its key policy names the account", "mount -o ro,noload"} {
+	for _, w := range []string{"cannot be shared: its snapshot is copied under " + cmk, "its key policy names the account", "mount -o ro,noload",
+		"WARNING: bucket evidence has neither versioning nor Object Lock", "computed by the instance under investigation"} {
 		if !strings.Contains(notes, w) {
 			t.Errorf("notes lack %q:\n%s", w, notes)
 		}
@@ -347,6 +348,9 @@ func TestCollectRoundTrip(t *testing.T) {
 	col.Finish(ctx, c, log.actions(t))
 	sum := sha256.Sum256(memory)
 	m := col.Memory
+	if m.ETag == "" || !strings.HasSuffix(m.ETag, "-2") {
+		t.Errorf("S3's ETag of the two-part upload: %q", m.ETag)
+	}
 	if m.SHA256 != hex.EncodeToString(sum[:]) || m.ObjectBytes != fmt.Sprint(len(memory)) || m.Status != "Success" || len(m.Volatility) == 0 ||
 		!strings.Contains(m.Stdout, "X-Amz-Signature=REDACTED") || strings.Contains(m.Stdout, si.putURL) {
 		t.Errorf("memory record %+v", m)
