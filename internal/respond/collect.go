@@ -88,20 +88,20 @@ type Memory struct {
 	Step     string `json:"step"`
 	Skipped  string `json:"skipped,omitempty"`
 
-	CommandID   string   `json:"command_id,omitempty"`
-	Status      string   `json:"status,omitempty"`
-	SHA256      string   `json:"sha256,omitempty"` // as the instance computed it before upload
-	Bytes       string   `json:"bytes,omitempty"`
-	ObjectBytes string   `json:"object_bytes,omitempty"` // S3's size of the object
+	CommandID   string `json:"command_id,omitempty"`
+	Status      string `json:"status,omitempty"`
+	SHA256      string `json:"sha256,omitempty"` // as the instance computed it before upload
+	Bytes       string `json:"bytes,omitempty"`
+	ObjectBytes string `json:"object_bytes,omitempty"` // S3's size of the object
 	// ETag and VersionId are S3's own, from CompleteMultipartUpload: the
 	// object as S3 received it (the ETag is S3's digest of the parts it
 	// got, not the instance's word); the version pins it where the bucket
 	// keeps versions.
-	ETag      string `json:"s3_etag,omitempty"`
-	VersionID string `json:"s3_version_id,omitempty"`
-	Stdout      string   `json:"stdout,omitempty"`       // redacted
-	Stderr      string   `json:"stderr,omitempty"`       // redacted
-	Volatility  []string `json:"volatility,omitempty"`
+	ETag       string   `json:"s3_etag,omitempty"`
+	VersionID  string   `json:"s3_version_id,omitempty"`
+	Stdout     string   `json:"stdout,omitempty"` // redacted
+	Stderr     string   `json:"stderr,omitempty"` // redacted
+	Volatility []string `json:"volatility,omitempty"`
 	// Failed is why the capture failed (redacted), when it did: the plan
 	// went on without it (the step is best effort).
 	Failed string `json:"failed,omitempty"`

@@ -99,7 +99,7 @@ type ForensicClients struct {
 // Default waits: a large volume's first snapshot takes hours; a memory
 // capture of a large instance tens of minutes.
 const (
-	DefaultPoll            = 10 * time.Second
+	DefaultPoll = 10 * time.Second
 	// DefaultCommandTimeout bounds the capture, and so the life of its
 	// presigned URLs: 30 minutes takes an ordinary instance's memory
 	// (tens of GiB); raise it (--memory-timeout) for larger ones.
