@@ -110,6 +110,11 @@ func runContain(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if kind == "key" || kind == "user" {
+		if err := noteKeySessions(ctx, dir, p); err != nil {
+			fmt.Fprintf(e.stderr, "harrier: note: the role sessions the keys obtained could not be listed from the case: %s\n", safe(err.Error()))
+		}
+	}
 	if p.AllowSelf {
 		for _, n := range p.Notes {
 			if strings.HasPrefix(n, "WARNING: ") {
@@ -291,6 +296,74 @@ SELECT DISTINCT role FROM (
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// noteKeySessions adds to a key's or user's plan the role sessions its
+// keys obtained (successful AssumeRole* calls in the case's events): they
+// carry the role's permissions, not the user's, so neither the
+// deactivation nor the deny-all cuts them; contain role does.
+func noteKeySessions(ctx context.Context, dir string, p *respond.Plan) error {
+	var keys []string
+	for _, s := range p.Steps {
+		if s.Op == "iam:UpdateAccessKey" {
+			keys = append(keys, s.Params["AccessKeyId"])
+		}
+	}
+	sessions, err := keySessions(ctx, dir, keys)
+	if err != nil {
+		return err
+	}
+	for _, s := range sessions {
+		_, rest, _ := strings.Cut(s.ARN, ":assumed-role/")
+		role, _, _ := strings.Cut(rest, "/")
+		p.Notes = append(p.Notes, fmt.Sprintf("%s obtained role session %s (key %s, %s, %s): this containment does not cut it; harrier contain role %s",
+			s.Event, s.ARN, s.AccessKeyID, s.Issued.Format(time.RFC3339), strings.Join(s.SourceIPs, ","), role))
+	}
+	return nil
+}
+
+// keySessions lists the role sessions the given access keys obtained:
+// successful AssumeRole* calls made with them, oldest first. Event names
+// the calling key here ("AssumeRole by AKIA...").
+func keySessions(ctx context.Context, dir string, keys []string) ([]respond.Session, error) {
+	if len(keys) == 0 || !storeExists(dir) {
+		return nil, nil
+	}
+	c, st, err := openForRead(ctx, dir, false)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	defer st.Close()
+	var out []respond.Session
+	for _, key := range keys {
+		rows, err := st.DB().QueryContext(ctx, `
+SELECT event_time, event_name, response_elements->>'$.assumedRoleUser.arn', coalesce(response_elements->>'$.credentials.accessKeyId', ''), coalesce(source_ip, '')
+FROM events
+WHERE access_key_id = ? AND event_name LIKE 'AssumeRole%' AND coalesce(error_code, '') = ''
+  AND (response_elements->>'$.assumedRoleUser.arn') LIKE '%:assumed-role/%'
+ORDER BY 1, 3`, key)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var s respond.Session
+			var ip string
+			if err := rows.Scan(&s.Issued, &s.Event, &s.ARN, &s.AccessKeyID, &ip); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			s.Issued, s.Event = s.Issued.UTC(), s.Event+" by "+key
+			if ip != "" {
+				s.SourceIPs = []string{ip}
+			}
+			out = append(out, s)
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // roleSessions lists the role's sessions the case's events saw issued
