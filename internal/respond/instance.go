@@ -113,6 +113,7 @@ func PlanInstance(ctx context.Context, c *Clients, p *Plan, id string, o Instanc
 	if len(enis) == 0 {
 		p.Notes = append(p.Notes, "the instance has no network interface to isolate")
 	}
+	p.Notes = append(p.Notes, "COLLECT FIRST: the isolation group allows no egress (and --detach-profile removes the instance's credentials), so the SSM agent loses its endpoints and harrier collect instance --memory cannot reach the instance afterwards; capture memory before containing (disk snapshots work either way)")
 	p.Notes = append(p.Notes, "a security group change does not cut connections already tracked (an attacker's open shell survives it); a network ACL does, for the whole subnet: --nacl")
 	neighbours, err := subnetNeighbours(ctx, c, subnet, id)
 	if err != nil {
