@@ -3,7 +3,8 @@ package respond
 // CollectIAMPolicy is the least-privilege policy collect instance (and the
 // undo of its actions) needs: reading the instance, its volumes and the
 // keys; making, copying and sharing snapshots (never deleting one); making,
-// attaching, detaching and deleting forensic volumes (copies); running the
+// attaching, detaching and deleting forensic volumes (copies: detaching
+// and deleting only volumes tagged harrier:case, which harrier tags); running the
 // capture through Run Command, its multipart upload (s3:PutObject covers
 // starting and completing it and the presigned parts; ListParts and abort
 // have actions of their own) and checking it. Narrow the
@@ -29,9 +30,21 @@ const CollectIAMPolicy = `{
     {
       "Sid": "HarrierCollectEC2Change",
       "Effect": "Allow",
-      "Action": ["ec2:CreateSnapshot", "ec2:CopySnapshot", "ec2:ModifySnapshotAttribute", "ec2:CreateVolume", "ec2:AttachVolume",
-        "ec2:DetachVolume", "ec2:DeleteVolume"],
+      "Action": ["ec2:CreateSnapshot", "ec2:CopySnapshot", "ec2:ModifySnapshotAttribute", "ec2:CreateVolume", "ec2:AttachVolume"],
       "Resource": "*"
+    },
+    {
+      "Sid": "HarrierCollectDetachFromInstance",
+      "Effect": "Allow",
+      "Action": ["ec2:DetachVolume"],
+      "Resource": "arn:aws:ec2:*:*:instance/*"
+    },
+    {
+      "Sid": "HarrierCollectOnlyVolumesHarrierMade",
+      "Effect": "Allow",
+      "Action": ["ec2:DetachVolume", "ec2:DeleteVolume"],
+      "Resource": "arn:aws:ec2:*:*:volume/*",
+      "Condition": {"StringLike": {"aws:ResourceTag/harrier:case": "*"}}
     },
     {
       "Sid": "HarrierCollectTagOnCreate",
