@@ -27,7 +27,8 @@ type awsTarget struct {
 }
 
 // load builds the configuration as acquire's awsConfig does, with a
-// session name of the command's own.
+// session name of the command's own. A region is required (from --region,
+// the environment or the profile).
 func (a awsTarget) load(ctx context.Context) (aws.Config, error) {
 	opts := []func(*config.LoadOptions) error{config.WithRetryMode(aws.RetryModeAdaptive), config.WithRetryMaxAttempts(8)}
 	if a.profile != "" {
@@ -41,7 +42,9 @@ func (a awsTarget) load(ctx context.Context) (aws.Config, error) {
 		return aws.Config{}, fmt.Errorf("AWS configuration: %w", err)
 	}
 	if cfg.Region == "" {
-		cfg.Region = "us-east-1"
+		// never a silent us-east-1: the instance or the regional calls
+		// would be looked for, and changed, in a region nobody chose
+		return aws.Config{}, usageErr("no AWS region: give --region, set AWS_REGION, or give the profile a region")
 	}
 	if a.roleARN != "" {
 		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), a.roleARN, func(ao *stscreds.AssumeRoleOptions) {

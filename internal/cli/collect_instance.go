@@ -48,8 +48,10 @@ func runCollectInstance(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.MemoryToolSHA256, "memory-tool-sha256", "", "the tool's SHA-256: the script refuses another")
 	fs.StringVar(&o.MemoryBucket, "memory-bucket", "", "the S3 bucket the image is uploaded to (presigned PUT)")
 	fs.StringVar(&o.MemoryPrefix, "memory-prefix", "harrier", "the key prefix: PREFIX/CASE/INSTANCE/RUN/mem.lime")
-	fs.StringVar(&o.MemoryWorkDir, "memory-dir", "", "where on the instance the tool and image are written (default /tmp, %TEMP% on Windows)")
-	memTimeout := fs.Duration("memory-timeout", respond.DefaultCommandTimeout, "how long to wait for the capture (the upload URL lives at most 2h)")
+	fs.StringVar(&o.MemoryWorkDir, "memory-dir", "", "where on the instance the tool and image are written: a disk, not tmpfs (default /var/tmp, %TEMP% on Windows)")
+	fs.Int64Var(&o.MemorySizeGiB, "memory-size-gib", 0, "the instance's memory in GiB, which sizes the upload (default: its instance type's, from ec2:DescribeInstanceTypes)")
+	fs.Int64Var(&o.MemoryPartMiB, "memory-part-mib", 0, "the upload's part size in MiB, 5 to 5120 (default 512, larger for large instances)")
+	memTimeout := fs.Duration("memory-timeout", respond.DefaultCommandTimeout, "how long to wait for the capture; the upload URLs live as long (at most 2h), and the upload is aborted after it")
 	fs.StringVar(&o.ForensicAccount, "forensic-account", "", "share the snapshots with this account (createVolumePermission)")
 	fs.StringVar(&o.KMSKey, "kms-key", "", "a customer-managed key to copy aws/ebs-encrypted snapshots under, to share them")
 	fs.StringVar(&o.ForensicInstance, "forensic-instance", "", "make volumes from the snapshots and attach them to this instance (same account)")
@@ -61,17 +63,23 @@ func runCollectInstance(ctx context.Context, e *env, args []string) error {
 	if err := checkFormat(f.format, "text", "json"); err != nil {
 		return err
 	}
+	if err := needAccount(f); err != nil {
+		return err
+	}
 	if len(pos) != 1 || !strings.HasPrefix(pos[0], "i-") {
 		return usageErr("collect instance needs one instance id (i-...)")
 	}
-	if !o.Memory && (o.MemoryBucket != "" || o.MemoryToolURL != "" || o.MemoryTool != "") {
-		return usageErr("--memory-bucket, --memory-tool and --memory-tool-url are for --memory")
+	if !o.Memory && (o.MemoryBucket != "" || o.MemoryToolURL != "" || o.MemoryTool != "" || o.MemorySizeGiB != 0 || o.MemoryPartMiB != 0) {
+		return usageErr("--memory-bucket, --memory-tool, --memory-tool-url, --memory-size-gib and --memory-part-mib are for --memory")
 	}
 	if o.Memory && (o.MemoryBucket == "" || o.MemoryToolURL == "") {
 		return usageErr("--memory needs --memory-bucket (where the image goes) and --memory-tool-url (where the instance fetches the tool)")
 	}
 	if o.KMSKey != "" && o.ForensicAccount == "" || o.ForensicAZ != "" && o.ForensicInstance == "" {
 		return usageErr("--kms-key is for --forensic-account, --forensic-az for --forensic-instance")
+	}
+	if o.MemorySizeGiB < 0 || o.MemoryPartMiB < 0 {
+		return usageErr("--memory-size-gib and --memory-part-mib: more than 0")
 	}
 	if *memTimeout <= 0 {
 		return usageErr("--memory-timeout %s: more than 0", *memTimeout)
@@ -178,8 +186,11 @@ func writeCollection(w io.Writer, col *respond.Collection) {
 		switch {
 		case m.Skipped != "":
 			fmt.Fprintf(w, "memory: not captured: %s\n", safe(m.Skipped))
+		case m.Failed != "":
+			fmt.Fprintf(w, "memory: FAILED (SSM command %s, the snapshots were taken regardless): %s\n", orDash(m.CommandID), safe(m.Failed))
 		case m.SHA256 != "":
-			fmt.Fprintf(w, "memory: s3://%s/%s, %s bytes, sha256 %s (computed on the instance), SSM command %s\n", safe(m.Bucket), safe(m.Key), safe(m.ObjectBytes), m.SHA256, safe(m.CommandID))
+			fmt.Fprintf(w, "memory: s3://%s/%s, %s bytes, sha256 %s (computed on the instance), S3 ETag %s, version %s, SSM command %s\n",
+				safe(m.Bucket), safe(m.Key), safe(m.ObjectBytes), m.SHA256, orDash(m.ETag), orDash(m.VersionID), safe(m.CommandID))
 			fmt.Fprintf(w, "\nto analyse it (%s):\n", respond.VolatilityNote(m.Tool))
 			for _, l := range m.Volatility {
 				fmt.Fprintf(w, "  %s\n", safe(l))

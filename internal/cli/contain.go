@@ -34,6 +34,7 @@ func runContain(ctx context.Context, e *env, args []string) error {
 	nacl := fs.Bool("nacl", false, "instance: also replace the subnet's network ACL with a deny-all one (cuts tracked connections, and the whole subnet)")
 	detachProfile := fs.Bool("detach-profile", false, "instance: also detach its IAM instance profile")
 	detachProfiles := fs.Bool("detach-profiles", false, "role: also take the role out of every instance profile")
+	allowSelf := fs.Bool("allow-self", false, "contain even the credentials running harrier (your own user, key, role or instance): refused otherwise")
 	printPolicy := fs.Bool("print-iam-policy", false, "print the least-privilege IAM policy contain and undo need, and stop")
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -44,6 +45,9 @@ func runContain(ctx context.Context, e *env, args []string) error {
 		return nil
 	}
 	if err := checkFormat(f.format, "text", "json"); err != nil {
+		return err
+	}
+	if err := needAccount(f); err != nil {
 		return err
 	}
 	if len(pos) != 2 {
@@ -73,11 +77,15 @@ func runContain(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	clients := respondClients(cfg)
+	if cr, err := cfg.Credentials.Retrieve(ctx); err == nil {
+		clients.CallerKey = cr.AccessKeyID // an identifier, compared with the key to contain; never printed
+	}
 	now := c.Now().UTC().Truncate(time.Second)
 	p, err := respond.Begin(ctx, clients, c.Meta.ID, kind+" "+name, now)
 	if err != nil {
 		return err
 	}
+	p.AllowSelf = *allowSelf
 	if f.account != "" && f.account != p.Account {
 		return fmt.Errorf("%w: --account %s, the credentials are for %s (%s); nothing was done", respond.ErrWrongAccount, f.account, p.Account, safe(p.Caller))
 	}
@@ -102,7 +110,29 @@ func runContain(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if kind == "key" || kind == "user" {
+		if err := noteKeySessions(ctx, dir, p); err != nil {
+			fmt.Fprintf(e.stderr, "harrier: note: the role sessions the keys obtained could not be listed from the case: %s\n", safe(err.Error()))
+		}
+	}
+	if p.AllowSelf {
+		for _, n := range p.Notes {
+			if strings.HasPrefix(n, "WARNING: ") {
+				fmt.Fprintf(e.stderr, "harrier: %s\n", safe(n))
+			}
+		}
+	}
 	return showAndApply(ctx, e, c, clients, p, f, "contain")
+}
+
+// needAccount refuses --apply without --account: the plan is rebuilt from
+// live state when applied, with whatever credentials the environment
+// gives, and a wrong default profile must not change another account.
+func needAccount(f respondFlags) error {
+	if f.apply && f.account == "" {
+		return usageErr("--apply needs --account ID, the account the changes are for: the plan is rebuilt and re-checked live when applied, and other credentials must not act on another account")
+	}
+	return nil
 }
 
 // showAndApply prints the plan, and with --apply applies it, recording each
@@ -136,10 +166,10 @@ func writePlan(w io.Writer, p *respond.Plan) {
 	}
 	for _, s := range p.Steps {
 		fmt.Fprintf(w, "\n%s. %s:%s on %s\n", s.ID, s.Service, s.API, safe(s.Resource))
-		keys := sortedKeys(s.Params)
+		shown := respond.RedactParams(s.Params)
 		var params []string
-		for _, k := range keys {
-			params = append(params, k+"="+safe(s.Params[k]))
+		for _, k := range sortedKeys(shown) {
+			params = append(params, k+"="+safe(shown[k]))
 		}
 		for _, k := range sortedKeys(s.From) {
 			params = append(params, k+"=<"+s.From[k]+" of step "+strings.Split(s.From[k], ".")[0]+">")
@@ -266,6 +296,74 @@ SELECT DISTINCT role FROM (
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// noteKeySessions adds to a key's or user's plan the role sessions its
+// keys obtained (successful AssumeRole* calls in the case's events): they
+// carry the role's permissions, not the user's, so neither the
+// deactivation nor the deny-all cuts them; contain role does.
+func noteKeySessions(ctx context.Context, dir string, p *respond.Plan) error {
+	var keys []string
+	for _, s := range p.Steps {
+		if s.Op == "iam:UpdateAccessKey" {
+			keys = append(keys, s.Params["AccessKeyId"])
+		}
+	}
+	sessions, err := keySessions(ctx, dir, keys)
+	if err != nil {
+		return err
+	}
+	for _, s := range sessions {
+		_, rest, _ := strings.Cut(s.ARN, ":assumed-role/")
+		role, _, _ := strings.Cut(rest, "/")
+		p.Notes = append(p.Notes, fmt.Sprintf("%s obtained role session %s (key %s, %s, %s): this containment does not cut it; harrier contain role %s",
+			s.Event, s.ARN, s.AccessKeyID, s.Issued.Format(time.RFC3339), strings.Join(s.SourceIPs, ","), role))
+	}
+	return nil
+}
+
+// keySessions lists the role sessions the given access keys obtained:
+// successful AssumeRole* calls made with them, oldest first. Event names
+// the calling key here ("AssumeRole by AKIA...").
+func keySessions(ctx context.Context, dir string, keys []string) ([]respond.Session, error) {
+	if len(keys) == 0 || !storeExists(dir) {
+		return nil, nil
+	}
+	c, st, err := openForRead(ctx, dir, false)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	defer st.Close()
+	var out []respond.Session
+	for _, key := range keys {
+		rows, err := st.DB().QueryContext(ctx, `
+SELECT event_time, event_name, response_elements->>'$.assumedRoleUser.arn', coalesce(response_elements->>'$.credentials.accessKeyId', ''), coalesce(source_ip, '')
+FROM events
+WHERE access_key_id = ? AND event_name LIKE 'AssumeRole%' AND coalesce(error_code, '') = ''
+  AND (response_elements->>'$.assumedRoleUser.arn') LIKE '%:assumed-role/%'
+ORDER BY 1, 3`, key)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var s respond.Session
+			var ip string
+			if err := rows.Scan(&s.Issued, &s.Event, &s.ARN, &s.AccessKeyID, &ip); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			s.Issued, s.Event = s.Issued.UTC(), s.Event+" by "+key
+			if ip != "" {
+				s.SourceIPs = []string{ip}
+			}
+			out = append(out, s)
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // roleSessions lists the role's sessions the case's events saw issued

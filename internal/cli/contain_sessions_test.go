@@ -51,6 +51,11 @@ func TestRoleSessionsFromEvents(t *testing.T) {
 	if err != nil || strings.Join(roles, ",") != "arn:aws:iam::111111111111:role/Admin" {
 		t.Errorf("roles: %v %v", roles, err)
 	}
+	got, err = keySessions(context.Background(), caseDir, []string{"AKIAAAAAAAAAAAAAAAA1", "AKIANOTINTHECASE0001"})
+	if err != nil || len(got) != 3 || !strings.HasSuffix(got[0].ARN, "/Admin/y") || got[1].AccessKeyID != "ASIAZZZZZZZZZZZZZZZ1" ||
+		got[0].Event != "AssumeRole by AKIAAAAAAAAAAAAAAAA1" || strings.Join(got[2].SourceIPs, ",") != "198.51.100.7" {
+		t.Errorf("the key's sessions: %+v %v", got, err)
+	}
 	if roles, err := keyRoles(context.Background(), caseDir, "ASIAYYYYYYYYYYYYYYY1"); err != nil || strings.Join(roles, ",") != "arn:aws:iam::111111111111:role/Admin" {
 		t.Errorf("roles from the AssumeRole response: %v %v", roles, err)
 	}

@@ -51,14 +51,21 @@ func TestContainAndUndo(t *testing.T) {
 			[]string{"iam:UpdateAccessKey on " + key, `before:  {"status":"Active"}`, "iam:PutUserPolicy", "HarrierContain-case", "nothing was changed"}, "Active"},
 		{"another account", []string{"contain", "key", key, "--case", caseDir, "--apply", "--account", "999999999999"}, ExitError,
 			[]string{"another account", "nothing was done"}, "Active"},
-		{"temporary key", []string{"contain", "key", "ASIAEXAMPLE000000001", "--case", caseDir, "--apply"}, ExitError,
+		{"apply needs the account", []string{"contain", "key", key, "--case", caseDir, "--apply"}, ExitUsage,
+			[]string{"--apply needs --account"}, "Active"},
+		{"temporary key", []string{"contain", "key", "ASIAEXAMPLE000000001", "--case", caseDir, "--apply", "--account", "123456789012"}, ExitError,
 			[]string{"cannot be deactivated", "revoking the sessions"}, "Active"},
 		{"unknown target", []string{"contain", "bucket", "x", "--case", caseDir}, ExitUsage, []string{"unknown target"}, "Active"},
-		{"apply", []string{"contain", "key", key, "--case", caseDir, "--apply"}, ExitOK,
+		{"no region", []string{"contain", "key", key, "--case", caseDir, "--region", ""}, ExitUsage, []string{"no AWS region"}, "Active"},
+		{"apply", []string{"contain", "key", key, "--case", caseDir, "--apply", "--account", "123456789012"}, ExitOK,
 			[]string{"applied   1. iam:UpdateAccessKey", "[action ", "harrier undo "}, "Inactive"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.name == "no region" {
+				t.Setenv("AWS_REGION", "")
+				t.Setenv("AWS_DEFAULT_REGION", "")
+			}
 			out, errOut, code := harrier(t, tc.args...)
 			if code != tc.code {
 				t.Fatalf("exit %d, want %d\n%s%s", code, tc.code, out, errOut)
@@ -103,7 +110,7 @@ func TestContainAndUndo(t *testing.T) {
 	if status() != "Inactive" {
 		t.Fatal("the undo plan changed the key")
 	}
-	if out, errOut, code := harrier(t, "undo", first.Run, "--case", caseDir, "--apply"); code != 0 || status() != "Active" {
+	if out, errOut, code := harrier(t, "undo", first.Run, "--case", caseDir, "--apply", "--account", "123456789012"); code != 0 || status() != "Active" {
 		t.Fatalf("undo --apply (exit %d), key %s:\n%s%s", code, status(), out, errOut)
 	}
 	if _, errOut, code := harrier(t, "undo", "no-such-run", "--case", caseDir); code != ExitUsage || !strings.Contains(errOut, "no applied action") {
@@ -111,5 +118,49 @@ func TestContainAndUndo(t *testing.T) {
 	}
 	if out, _, code := harrier(t, "contain", "--print-iam-policy"); code != 0 || !strings.Contains(out, `"iam:UpdateAccessKey"`) {
 		t.Errorf("policy: %d %s", code, out)
+	}
+}
+
+// TestContainSelf: containing the user whose key runs harrier is refused;
+// --allow-self plans it with a warning on stderr.
+func TestContainSelf(t *testing.T) {
+	srv := awstest.Moto(t)
+	ctx := context.Background()
+	ic := iam.NewFromConfig(awstest.Config(srv.URL))
+	if _, err := ic.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("responder")}); err != nil {
+		t.Fatal(err)
+	}
+	k, err := ic.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("responder")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	motoEnv(t, srv.URL)
+	t.Setenv("AWS_ACCESS_KEY_ID", aws.ToString(k.AccessKey.AccessKeyId))
+	t.Setenv("AWS_SECRET_ACCESS_KEY", aws.ToString(k.AccessKey.SecretAccessKey))
+	caseDir := filepath.Join(t.TempDir(), "case")
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"own user refused", []string{"contain", "user", "responder", "--case", caseDir, "--apply", "--account", "123456789012"}, ExitError, "own identity"},
+		{"own key refused", []string{"contain", "key", aws.ToString(k.AccessKey.AccessKeyId), "--case", caseDir}, ExitError, "the one these credentials use"},
+		{"allowed with a warning", []string{"contain", "user", "responder", "--case", caseDir, "--allow-self"}, ExitOK, "harrier: WARNING: user responder is the caller"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errOut, code := harrier(t, tc.args...)
+			if code != tc.code || !strings.Contains(errOut, tc.want) {
+				t.Fatalf("exit %d, want %d and %q:\n%s%s", code, tc.code, tc.want, out, errOut)
+			}
+		})
+	}
+	if b, err := os.ReadFile(filepath.Join(caseDir, "actions.jsonl")); err == nil && len(b) > 0 {
+		t.Errorf("actions recorded:\n%s", b)
+	}
+	got, err := ic.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String("responder")})
+	if err != nil || got.AccessKeyMetadata[0].Status != "Active" {
+		t.Errorf("the responder's key: %v %v", got, err)
 	}
 }

@@ -25,6 +25,9 @@ func runUndo(ctx context.Context, e *env, args []string) error {
 	if err := checkFormat(f.format, "text", "json"); err != nil {
 		return err
 	}
+	if err := needAccount(f); err != nil {
+		return err
+	}
 	if len(ids) == 0 {
 		return usageErr("undo needs the id of an action (RUN.STEP) or of a whole run, as contain printed them")
 	}

@@ -23,6 +23,10 @@ var ErrWrongAccount = errors.New("the credentials are for another account than p
 // ErrWrongRegion means the clients are for another region than the plan's.
 var ErrWrongRegion = errors.New("the clients are for another region than planned")
 
+// ErrIncomplete means every step was attempted but a best-effort one
+// (Step.ContinueOnError) failed; Result says which.
+var ErrIncomplete = errors.New("a best-effort step failed; the steps after it were made")
+
 // ErrStopped means applying stopped part-way; Result says what was done.
 var ErrStopped = errors.New("stopped before the end of the plan")
 
@@ -131,7 +135,7 @@ func Begin(ctx context.Context, c *Clients, caseID, target string, now time.Time
 	sum := sha256.Sum256([]byte(target + "\x00" + now.Format(time.RFC3339Nano)))
 	return &Plan{ID: now.Format("20060102T150405Z") + "-" + hex.EncodeToString(sum[:])[:4], Case: caseID, Target: target,
 		Account: aws.ToString(id.Account), Caller: aws.ToString(id.Arn), Region: c.Region, Created: now,
-		Notes: []string{}, Reach: []string{}, Sessions: []Session{}, Neighbours: []string{}}, nil
+		Notes: []string{}, Reach: []string{}, Sessions: []Session{}, Neighbours: []string{}, CallerKey: c.CallerKey}, nil
 }
 
 // Apply makes a plan's calls in order. Before anything it checks that the
@@ -141,7 +145,9 @@ func Begin(ctx context.Context, c *Clients, caseID, target string, now time.Time
 // stop. After each call it reads the state again and records the action
 // (fsync) before the next step. On any failure it stops: Result says which
 // steps were applied (with their action ids) and which were not, and the
-// error is ErrStopped wrapping the cause.
+// error is ErrStopped wrapping the cause. The exception is a call failing
+// in a step marked ContinueOnError: recorded as failed, the plan goes on,
+// and the error at the end is ErrIncomplete wrapping each such failure.
 func Apply(ctx context.Context, c *Clients, p *Plan, o ApplyOptions) (Result, error) {
 	var res Result
 	if c.Region != p.Region {
@@ -159,6 +165,7 @@ func Apply(ctx context.Context, c *Clients, p *Plan, o ApplyOptions) (Result, er
 	}
 	caller := aws.ToString(id.Arn)
 	outputs := map[string]map[string]string{}
+	var failed []error // best-effort steps that failed
 	stop := func(i int, cause error) (Result, error) {
 		for _, s := range p.Steps[i:] {
 			if len(res.Outcomes) > 0 && res.Outcomes[len(res.Outcomes)-1].Step.ID == s.ID {
@@ -198,7 +205,7 @@ func Apply(ctx context.Context, c *Clients, p *Plan, o ApplyOptions) (Result, er
 		}
 		a := Action{ID: p.ID + "." + s.ID, Run: p.ID, Case: p.Case, Kind: o.Kind, Target: p.Target, Time: o.Now().UTC(), Operator: o.Operator,
 			Caller: caller, Account: p.Account, Region: p.Region, Op: s.Op, Service: op.Service, API: op.API, Resource: s.Resource,
-			Request: params, Before: live}
+			Request: RedactParams(params), Before: live}
 		a.Undoes = s.Undoes
 		resp, out, callErr := op.Call(ctx, c, params)
 		a.Response = responseJSON(resp)
@@ -228,9 +235,17 @@ func Apply(ctx context.Context, c *Clients, p *Plan, o ApplyOptions) (Result, er
 		}
 		if callErr != nil {
 			res.Outcomes = append(res.Outcomes, Outcome{Step: s, Status: "failed", ActionID: a.ID, Note: callErr.Error()})
-			return stop(i+1, fmt.Errorf("step %s (%s:%s on %s): %w", s.ID, op.Service, op.API, s.Resource, callErr))
+			stepErr := fmt.Errorf("step %s (%s:%s on %s): %w", s.ID, op.Service, op.API, s.Resource, callErr)
+			if s.ContinueOnError {
+				failed = append(failed, stepErr)
+				continue
+			}
+			return stop(i+1, stepErr)
 		}
 		res.Outcomes = append(res.Outcomes, Outcome{Step: s, Status: "applied", ActionID: a.ID})
+	}
+	if len(failed) > 0 {
+		return res, fmt.Errorf("%w: %w", ErrIncomplete, errors.Join(failed...))
 	}
 	return res, nil
 }

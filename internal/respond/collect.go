@@ -27,9 +27,13 @@ type CollectOptions struct {
 	Memory                                      bool
 	MemoryTool, MemoryToolURL, MemoryToolSHA256 string
 	MemoryBucket, MemoryPrefix, MemoryWorkDir   string
-	ForensicAccount                             string // share the snapshots with this account
-	KMSKey                                      string // the customer-managed key aws/ebs-encrypted snapshots are copied under to be shared
-	ForensicInstance, ForensicAZ                string // make volumes from the snapshots and attach them there
+	// MemorySizeGiB overrides the instance's memory size (read from
+	// ec2:DescribeInstanceTypes) that sizes the upload's parts;
+	// MemoryPartMiB forces a part size (5 to 5120 MiB).
+	MemorySizeGiB, MemoryPartMiB int64
+	ForensicAccount              string // share the snapshots with this account
+	KMSKey                       string // the customer-managed key aws/ebs-encrypted snapshots are copied under to be shared
+	ForensicInstance, ForensicAZ string // make volumes from the snapshots and attach them there
 }
 
 // ErrManagedKey means a snapshot to share is encrypted with the AWS-managed
@@ -84,14 +88,23 @@ type Memory struct {
 	Step     string `json:"step"`
 	Skipped  string `json:"skipped,omitempty"`
 
-	CommandID   string   `json:"command_id,omitempty"`
-	Status      string   `json:"status,omitempty"`
-	SHA256      string   `json:"sha256,omitempty"` // as the instance computed it before upload
-	Bytes       string   `json:"bytes,omitempty"`
-	ObjectBytes string   `json:"object_bytes,omitempty"` // S3's size of the object
-	Stdout      string   `json:"stdout,omitempty"`       // redacted
-	Stderr      string   `json:"stderr,omitempty"`       // redacted
-	Volatility  []string `json:"volatility,omitempty"`
+	CommandID   string `json:"command_id,omitempty"`
+	Status      string `json:"status,omitempty"`
+	SHA256      string `json:"sha256,omitempty"` // as the instance computed it before upload
+	Bytes       string `json:"bytes,omitempty"`
+	ObjectBytes string `json:"object_bytes,omitempty"` // S3's size of the object
+	// ETag and VersionId are S3's own, from CompleteMultipartUpload: the
+	// object as S3 received it (the ETag is S3's digest of the parts it
+	// got, not the instance's word); the version pins it where the bucket
+	// keeps versions.
+	ETag       string   `json:"s3_etag,omitempty"`
+	VersionID  string   `json:"s3_version_id,omitempty"`
+	Stdout     string   `json:"stdout,omitempty"` // redacted
+	Stderr     string   `json:"stderr,omitempty"` // redacted
+	Volatility []string `json:"volatility,omitempty"`
+	// Failed is why the capture failed (redacted), when it did: the plan
+	// went on without it (the step is best effort).
+	Failed string `json:"failed,omitempty"`
 }
 
 // Collection is what collect instance planned and, after Finish, what it

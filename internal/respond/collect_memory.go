@@ -4,9 +4,14 @@ import (
 	"context"
 	"fmt"
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 )
@@ -29,7 +34,7 @@ func planMemory(ctx context.Context, c *Clients, p *Plan, col *Collection, o Col
 	if o.MemoryBucket == "" {
 		return fmt.Errorf("%w: --memory needs --memory-bucket, where the image is uploaded", ErrBadOption)
 	}
-	m := &Memory{Bucket: o.MemoryBucket, ToolURL: o.MemoryToolURL}
+	m := &Memory{Bucket: o.MemoryBucket, ToolURL: redactURL(o.MemoryToolURL)}
 	col.Memory = m
 	skip := ""
 	info, err := f.SSM.DescribeInstanceInformation(ctx, &ssm.DescribeInstanceInformationInput{
@@ -85,18 +90,33 @@ func planMemory(ctx context.Context, c *Clients, p *Plan, col *Collection, o Col
 	workDir := o.MemoryWorkDir
 	where := workDir
 	if where == "" {
-		where = "/tmp"
+		where = DefaultMemoryDir
 		if tool == ToolWinPmem {
 			where = "%TEMP%"
 		}
 	}
 	params := map[string]string{"InstanceId": col.Instance, "Tool": tool, "ToolURL": o.MemoryToolURL, "ToolSHA256": o.MemoryToolSHA256,
 		"Bucket": o.MemoryBucket, "Key": m.Key, "WorkDir": workDir, "Case": p.Case, "Run": p.ID}
+	parts := ""
+	if skip == "" {
+		memMiB, err := memorySize(ctx, c, col.InstanceType, o.MemorySizeGiB)
+		if err != nil {
+			return err
+		}
+		partBytes, n, err := memoryParts(memMiB, o.MemoryPartMiB)
+		if err != nil {
+			return err
+		}
+		params["PartBytes"], params["Parts"] = strconv.FormatInt(partBytes, 10), strconv.Itoa(n)
+		parts = fmt.Sprintf(" in up to %d parts of %d MiB (S3 multipart, for %d MiB of RAM)", n, partBytes>>20, memMiB)
+	}
 	s := Step{Op: "ssm:SendCommand", Resource: col.Instance, Params: params,
-		Effect: fmt.Sprintf("capture memory with %s through %s, then upload it to s3://%s/%s with a presigned PUT URL (made when applied, valid %s at most) and hash it on the instance. "+
-			"THIS CHANGES THE INSTANCE: it downloads the tool to %s, writes the image there (as large as its RAM) before the upload, and uses CPU; the files are removed after, their blocks may stay on the disk the snapshots then take",
-			tool, m.Document, o.MemoryBucket, m.Key, PresignMax, where),
-		Undo: "none: a capture cannot be undone; the image stays in S3 as evidence"}
+		Effect: fmt.Sprintf("capture memory with %s through %s, then upload it to s3://%s/%s"+parts+" with presigned UploadPart URLs (made when applied, valid %s at most) and hash it on the instance. "+
+			"THIS CHANGES THE INSTANCE: it downloads the tool to %s, writes the image there (as large as its RAM) before the upload, and uses CPU; the files are removed after, their blocks may stay on the disk the snapshots then take. "+
+			"Best effort: if the capture fails, that is recorded and the snapshots are taken regardless",
+			tool, m.Document, o.MemoryBucket, m.Key, min(orDefault(c.Forensic.CommandTimeout, DefaultCommandTimeout), PresignMax), where),
+		Undo:            "none: a capture cannot be undone; the image stays in S3 as evidence",
+		ContinueOnError: true} // best effort: a failed capture must not cost the snapshots
 	if skip != "" {
 		m.Skipped = skip
 		s.Skip = skip
@@ -108,6 +128,46 @@ func planMemory(ctx context.Context, c *Clients, p *Plan, col *Collection, o Col
 	m.Step = p.Steps[len(p.Steps)-1].ID
 	if skip != "" {
 		p.Notes = append(p.Notes, "memory: "+skip)
+		return nil
+	}
+	p.Notes = append(p.Notes, "memory: the image's SHA-256 is computed by the instance under investigation; S3's ETag and version id are recorded beside it. Check the hash when you download the image, and trust it as far as you trust the host")
+	if n := bucketProtection(ctx, c, o.MemoryBucket); n != "" {
+		p.Notes = append(p.Notes, n)
 	}
 	return nil
+}
+
+// bucketProtection warns when the memory bucket neither keeps versions nor
+// locks objects: whoever can write there could replace the image unseen.
+func bucketProtection(ctx context.Context, c *Clients, bucket string) string {
+	v, err := c.Forensic.S3.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: aws.String(bucket)})
+	if err != nil {
+		return fmt.Sprintf("memory: bucket %s's versioning could not be read (s3:GetBucketVersioning: %v)", bucket, err)
+	}
+	if v.Status == s3types.BucketVersioningStatusEnabled {
+		return ""
+	}
+	lock, err := c.Forensic.S3.GetObjectLockConfiguration(ctx, &s3.GetObjectLockConfigurationInput{Bucket: aws.String(bucket)})
+	if err == nil && lock.ObjectLockConfiguration != nil && lock.ObjectLockConfiguration.ObjectLockEnabled == s3types.ObjectLockEnabledEnabled {
+		return ""
+	}
+	return fmt.Sprintf("WARNING: bucket %s has neither versioning nor Object Lock: whoever can write to it can replace the memory image unseen; enable versioning (or use a bucket with Object Lock) for evidence", bucket)
+}
+
+// memorySize is the instance's memory in MiB: the responder's figure when
+// given, else its type's (ec2:DescribeInstanceTypes MemoryInfo).
+func memorySize(ctx context.Context, c *Clients, instanceType string, gib int64) (int64, error) {
+	if gib > 0 {
+		return gib << 10, nil
+	}
+	out, err := c.Forensic.EC2.DescribeInstanceTypes(ctx, &ec2.DescribeInstanceTypesInput{InstanceTypes: []ec2types.InstanceType{ec2types.InstanceType(instanceType)}})
+	if err != nil {
+		return 0, fmt.Errorf("the memory of instance type %s (ec2:DescribeInstanceTypes): %w; give --memory-size-gib", instanceType, err)
+	}
+	for _, t := range out.InstanceTypes {
+		if t.MemoryInfo != nil && aws.ToInt64(t.MemoryInfo.SizeInMiB) > 0 {
+			return aws.ToInt64(t.MemoryInfo.SizeInMiB), nil
+		}
+	}
+	return 0, fmt.Errorf("%w: EC2 does not say how much memory instance type %s has: give --memory-size-gib", ErrBadOption, instanceType)
 }

@@ -105,7 +105,12 @@ func (col *Collection) Finish(ctx context.Context, c *Clients, acts []Action) {
 			if a.Run == col.Run && a.ID == col.Run+"."+m.Step {
 				o := a.Outputs
 				m.CommandID, m.Status, m.SHA256, m.Bytes, m.ObjectBytes = o["CommandId"], o["Status"], o["SHA256"], o["Bytes"], o["ObjectBytes"]
+				m.ETag, m.VersionID = o["ETag"], o["VersionId"]
 				m.Stdout, m.Stderr = Redact(o["Stdout"]), Redact(o["Stderr"])
+				if a.Status == "failed" {
+					m.Failed = Redact(a.Error)
+					col.Problems = append(col.Problems, "memory capture failed (the disk snapshots were taken regardless): "+m.Failed)
+				}
 			}
 		}
 		if m.SHA256 != "" && wasApplied(out, m.Step) {

@@ -28,6 +28,9 @@ type ForensicEC2API interface {
 	DeleteVolume(ctx context.Context, in *ec2.DeleteVolumeInput, optFns ...func(*ec2.Options)) (*ec2.DeleteVolumeOutput, error)
 	AttachVolume(ctx context.Context, in *ec2.AttachVolumeInput, optFns ...func(*ec2.Options)) (*ec2.AttachVolumeOutput, error)
 	DetachVolume(ctx context.Context, in *ec2.DetachVolumeInput, optFns ...func(*ec2.Options)) (*ec2.DetachVolumeOutput, error)
+	// DescribeInstanceTypes gives the instance's memory size: how many
+	// upload parts to presign for its image.
+	DescribeInstanceTypes(ctx context.Context, in *ec2.DescribeInstanceTypesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeInstanceTypesOutput, error)
 }
 
 // KMSAPI is what collect instance asks KMS: whether a volume's key is the
@@ -46,16 +49,25 @@ type SSMAPI interface {
 	GetCommandInvocation(ctx context.Context, in *ssm.GetCommandInvocationInput, optFns ...func(*ssm.Options)) (*ssm.GetCommandInvocationOutput, error)
 }
 
-// S3HeadAPI checks the uploaded memory image (its size); harrier never
-// downloads it.
-type S3HeadAPI interface {
+// S3ImageAPI uploads the memory image by S3 multipart (harrier starts,
+// lists, completes or aborts the upload; the instance sends the parts
+// through presigned URLs) and checks it; harrier never downloads it.
+type S3ImageAPI interface {
 	HeadObject(ctx context.Context, in *s3.HeadObjectInput, optFns ...func(*s3.Options)) (*s3.HeadObjectOutput, error)
+	// GetBucketVersioning and GetObjectLockConfiguration say whether the
+	// image, once there, can be replaced unseen.
+	GetBucketVersioning(ctx context.Context, in *s3.GetBucketVersioningInput, optFns ...func(*s3.Options)) (*s3.GetBucketVersioningOutput, error)
+	GetObjectLockConfiguration(ctx context.Context, in *s3.GetObjectLockConfigurationInput, optFns ...func(*s3.Options)) (*s3.GetObjectLockConfigurationOutput, error)
+	CreateMultipartUpload(ctx context.Context, in *s3.CreateMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.CreateMultipartUploadOutput, error)
+	ListParts(ctx context.Context, in *s3.ListPartsInput, optFns ...func(*s3.Options)) (*s3.ListPartsOutput, error)
+	CompleteMultipartUpload(ctx context.Context, in *s3.CompleteMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.CompleteMultipartUploadOutput, error)
+	AbortMultipartUpload(ctx context.Context, in *s3.AbortMultipartUploadInput, optFns ...func(*s3.Options)) (*s3.AbortMultipartUploadOutput, error)
 }
 
-// PresignAPI makes the presigned PUT URL the instance uploads its memory
-// image with: the instance needs no S3 permission of its own.
+// PresignAPI makes the presigned UploadPart URLs the instance uploads its
+// memory image with: the instance needs no S3 permission of its own.
 type PresignAPI interface {
-	PresignPutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
+	PresignUploadPart(ctx context.Context, in *s3.UploadPartInput, optFns ...func(*s3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
 }
 
 // ForensicClients are collect instance's clients, and how long it waits
@@ -67,7 +79,7 @@ type ForensicClients struct {
 	EC2     ForensicEC2API
 	KMS     KMSAPI
 	SSM     SSMAPI
-	S3      S3HeadAPI
+	S3      S3ImageAPI
 	Presign PresignAPI
 
 	Now   func() time.Time                                 // default time.Now
@@ -87,8 +99,11 @@ type ForensicClients struct {
 // Default waits: a large volume's first snapshot takes hours; a memory
 // capture of a large instance tens of minutes.
 const (
-	DefaultPoll            = 10 * time.Second
-	DefaultCommandTimeout  = 2 * time.Hour
+	DefaultPoll = 10 * time.Second
+	// DefaultCommandTimeout bounds the capture, and so the life of its
+	// presigned URLs: 30 minutes takes an ordinary instance's memory
+	// (tens of GiB); raise it (--memory-timeout) for larger ones.
+	DefaultCommandTimeout  = 30 * time.Minute
 	DefaultSnapshotTimeout = 6 * time.Hour
 	DefaultVolumeTimeout   = 15 * time.Minute
 	// PresignMax bounds the presigned upload URL's life: a leaked URL can

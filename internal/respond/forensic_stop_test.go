@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/harrier-ir/harrier/internal/awstest"
 	"github.com/harrier-ir/harrier/internal/casefile"
 )
@@ -78,25 +81,34 @@ func TestCollectFailures(t *testing.T) {
 	})
 	t.Run("capture never ends", func(t *testing.T) {
 		si.ping, si.status = "Online", "InProgress"
-		p, _, err := plan(mem)
+		clock.Sleep(ctx, time.Minute) // another run than the subtests before: its own snapshots
+		p, col, err := plan(mem)
 		if err != nil {
 			t.Fatal(err)
 		}
 		log := &memLog{}
 		start := clock.Now()
 		res, err := Apply(ctx, c, p, opts(log))
-		if !errors.Is(err, ErrStopped) || !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "may still be running") {
+		if !errors.Is(err, ErrIncomplete) || errors.Is(err, ErrStopped) || !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "may still be running") {
 			t.Fatalf("err = %v", err)
 		}
 		if waited := clock.Now().Sub(start); waited < time.Hour || waited > time.Hour+time.Minute {
 			t.Errorf("waited %s on the injected clock, want the 1h bound", waited)
 		}
-		if res.Outcomes[0].Status != "failed" || res.Outcomes[1].Status != "not done" || len(res.Applied()) != 0 {
+		// the capture is best effort: its failure is recorded, the snapshots still taken
+		if res.Outcomes[0].Status != "failed" || res.Outcomes[1].Status != "applied" || len(res.Applied()) != 2 {
 			t.Errorf("outcomes %+v", res.Outcomes)
 		}
+		if n := len(snapshotsOf(t, c, tagFilter(TagRun, p.ID))); n != 2 {
+			t.Errorf("%d snapshots after the failed capture, want 2", n)
+		}
 		acts := log.actions(t)
-		if len(acts) != 1 || acts[0].Status != "failed" || acts[0].Outputs["CommandId"] == "" || acts[0].Outputs["Status"] != "InProgress" {
+		if len(acts) != 3 || acts[0].Status != "failed" || acts[0].Outputs["CommandId"] == "" || acts[0].Outputs["Status"] != "InProgress" {
 			t.Errorf("audit %+v", acts)
+		}
+		col.Finish(ctx, c, acts)
+		if col.Memory.Failed == "" || !strings.Contains(strings.Join(col.Problems, "\n"), "memory capture failed") {
+			t.Errorf("record: memory %+v, problems %v", col.Memory, col.Problems)
 		}
 		for _, r := range log.recs {
 			if bytes.Contains(r, []byte("X-Amz-Signature")) && !bytes.Contains(r, []byte("X-Amz-Signature=REDACTED")) {
@@ -104,9 +116,50 @@ func TestCollectFailures(t *testing.T) {
 			}
 		}
 	})
+	t.Run("capture fails on the instance", func(t *testing.T) {
+		tool := fakeTool(t, bytes.Repeat([]byte("m"), 1024))
+		tests := []struct {
+			name, toolURL, workDir, stderr string
+		}{
+			{"tool not found (404)", tool + "/missing", t.TempDir(), "404"},
+			{"work directory in memory (tmpfs)", tool + "/avml", "/dev/shm", "in memory: the image cannot go there"},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				si.ping, si.status = "Online", "Success"
+				defer func() { si.status = "" }()
+				clock.Sleep(ctx, time.Minute)
+				p, col, err := plan(CollectOptions{Memory: true, MemoryToolURL: tc.toolURL, MemoryBucket: "evidence", MemoryWorkDir: tc.workDir, MemorySizeGiB: 1})
+				if err != nil {
+					t.Fatal(err)
+				}
+				log := &memLog{}
+				res, err := Apply(ctx, c, p, opts(log))
+				if !errors.Is(err, ErrIncomplete) || !strings.Contains(si.ranErr, tc.stderr) {
+					t.Fatalf("err = %v; the script said %q", err, si.ranErr)
+				}
+				if res.Outcomes[0].Status != "failed" || len(res.Applied()) != 2 || len(snapshotsOf(t, c, tagFilter(TagRun, p.ID))) != 2 {
+					t.Errorf("outcomes %+v", res.Outcomes)
+				}
+				acts := log.actions(t)
+				if acts[0].Outputs["Aborted"] != "true" || acts[0].Outputs["UploadId"] == "" {
+					t.Errorf("the upload was not aborted: %v", acts[0].Outputs)
+				}
+				ups, err := c.Forensic.S3.(*s3.Client).ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String("evidence")})
+				if err != nil || len(ups.Uploads) != 0 {
+					t.Errorf("uploads left: %v %+v", err, ups)
+				}
+				col.Finish(ctx, c, acts)
+				if col.Memory.Failed == "" {
+					t.Errorf("record: %+v", col.Memory)
+				}
+			})
+		}
+	})
 	t.Run("share refused mid-plan", func(t *testing.T) {
 		refuse = true
 		defer func() { refuse = false }()
+		clock.Sleep(ctx, time.Minute) // a run of its own
 		p, _, err := plan(CollectOptions{ForensicAccount: forensicAccount, KMSKey: cmk})
 		if err != nil {
 			t.Fatal(err)

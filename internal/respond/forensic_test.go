@@ -9,7 +9,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -57,24 +61,47 @@ func forensicClientsFor(endpoint string, clock *fakeClock) *Clients {
 
 // ssmInstance is what the front says of the instance's SSM agent (moto has
 // no DescribeInstanceInformation), and how its commands end (moto's
-// commands never run: the front plays the instance, uploading through the
-// presigned URL it was sent and printing what the script prints).
+// commands never run). When the status is Success the front plays the
+// instance for real: it runs the capture script with bash, so the tool is
+// fetched (fakeTool), the image written to the work directory, and its
+// parts uploaded with curl through the presigned UploadPart URLs; the
+// invocation then reports the script's exit code and output.
 type ssmInstance struct {
 	mu       sync.Mutex
 	ping     string // "" → not a managed instance
-	status   string // the invocation's status
-	memory   []byte // the "memory" the instance uploads
+	status   string // the invocation's status; Success runs the script
 	sent     []string
-	putURL   string
-	putErr   error
+	putURL   string // the first part's presigned URL
+	ran      string // the script's stdout
+	ranErr   string // its stderr
+	exit     int
 	answered int
 }
 
-var curlPut = regexp.MustCompile(`-T "\$d/mem\.lime" '([^']+)'`)
+var partURL = regexp.MustCompile(`(?m)^  '(http[^']+)'`)
+
+// fakeTool serves a stand-in for AVML: a shell script that writes memory
+// as the image.
+func fakeTool(t *testing.T, memory []byte) string {
+	t.Helper()
+	mem := filepath.Join(t.TempDir(), "ram")
+	if err := os.WriteFile(mem, memory, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/avml" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprintf(w, "#!/bin/sh\ncat '%s' > \"$1\"\n", mem)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
 
 func (si *ssmInstance) answer(t *testing.T) func(w http.ResponseWriter, r *http.Request, op string) bool {
 	return func(w http.ResponseWriter, r *http.Request, op string) bool {
-		if op == "" { // S3: the instance's upload through the presigned URL
+		if op == "" { // S3: the instance's upload through the presigned URLs
 			return false
 		}
 		si.mu.Lock()
@@ -101,17 +128,19 @@ func (si *ssmInstance) answer(t *testing.T) func(w http.ResponseWriter, r *http.
 			json.Unmarshal(body, &in)
 			script := strings.Join(in.Parameters["commands"], "\n")
 			si.sent = append(si.sent, script)
-			if m := curlPut.FindStringSubmatch(script); m != nil && si.status == "Success" {
+			if m := partURL.FindStringSubmatch(script); m != nil {
 				si.putURL = m[1]
-				req, _ := http.NewRequest(http.MethodPut, m[1], bytes.NewReader(si.memory))
-				resp, err := (&http.Client{Transport: &http.Transport{Proxy: nil}}).Do(req)
-				if err == nil {
-					resp.Body.Close()
-					if resp.StatusCode != 200 {
-						err = fmt.Errorf("PUT: %s", resp.Status)
-					}
+			}
+			if si.status == "Success" {
+				cmd := exec.Command("bash", "-c", script)
+				var stdout, stderr bytes.Buffer
+				cmd.Stdout, cmd.Stderr = &stdout, &stderr
+				cmd.Env = append(os.Environ(), "http_proxy=", "https_proxy=", "HTTP_PROXY=", "HTTPS_PROXY=")
+				err := cmd.Run()
+				si.ran, si.ranErr, si.exit = stdout.String(), stderr.String(), cmd.ProcessState.ExitCode()
+				if err != nil && si.exit == 0 {
+					si.exit, si.ranErr = -1, err.Error()
 				}
-				si.putErr = err
 			}
 			return false // moto records the command
 		case "GetCommandInvocation":
@@ -119,14 +148,16 @@ func (si *ssmInstance) answer(t *testing.T) func(w http.ResponseWriter, r *http.
 			body, _ := io.ReadAll(r.Body)
 			json.Unmarshal(body, &in)
 			si.answered++
-			sum := sha256.Sum256(si.memory)
-			stdout := ""
-			if si.status == "Success" {
-				// curl echoing its URL, as a verbose tool might: it must not reach the case
-				stdout = fmt.Sprintf("harrier-sha256: %s\nharrier-bytes: %d\nupload to %s\nharrier-uploaded: ok\n", hex.EncodeToString(sum[:]), len(si.memory), si.putURL)
+			status, stdout := si.status, ""
+			if status == "Success" {
+				if si.exit != 0 {
+					status = "Failed"
+				}
+				// a verbose tool echoing the URL: it must not reach the case
+				stdout = si.ran + "upload to " + si.putURL + "\n"
 			}
 			jsonOut(map[string]any{"CommandId": in.CommandId, "InstanceId": in.InstanceId, "DocumentName": "AWS-RunShellScript", "PluginName": "aws:runShellScript",
-				"ResponseCode": 0, "Status": si.status, "StatusDetails": si.status, "StandardOutputContent": stdout, "StandardErrorContent": ""})
+				"ResponseCode": si.exit, "Status": status, "StatusDetails": status, "StandardOutputContent": stdout, "StandardErrorContent": si.ranErr})
 			return true
 		}
 		return false
@@ -208,8 +239,11 @@ func apis(p *Plan) string {
 func TestCollectRoundTrip(t *testing.T) {
 	moto := awstest.Moto(t)
 	ctx := context.Background()
-	si := &ssmInstance{ping: "Online", status: "Success", memory: bytes.Repeat([]byte("RAM!"), 4096)}
+	// a little over 5 MiB: two parts of 5 MiB, S3's smallest
+	memory := bytes.Repeat([]byte("RAM!"), (5<<20+64<<10)/4)
+	si := &ssmInstance{ping: "Online", status: "Success"}
 	front := awstest.Front(t, moto.URL, si.answer(t))
+	tool := fakeTool(t, memory)
 	clock := &fakeClock{now: t0}
 	c := forensicClientsFor(front.URL, clock)
 	instance, forensic, cmk, encVol := seedForensics(t, c)
@@ -218,8 +252,8 @@ func TestCollectRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	col, err := PlanCollect(ctx, c, p, instance, CollectOptions{Memory: true, MemoryToolURL: "https://tools.example/avml", MemoryBucket: "evidence", MemoryPrefix: "mem/",
-		ForensicAccount: forensicAccount, KMSKey: cmk, ForensicInstance: forensic})
+	col, err := PlanCollect(ctx, c, p, instance, CollectOptions{Memory: true, MemoryToolURL: tool + "/avml", MemoryBucket: "evidence", MemoryPrefix: "mem/",
+		MemoryWorkDir: t.TempDir(), MemorySizeGiB: 1, MemoryPartMiB: 5, ForensicAccount: forensicAccount, KMSKey: cmk, ForensicInstance: forensic})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,7 +265,8 @@ func TestCollectRoundTrip(t *testing.T) {
 		t.Errorf("collection %+v", col)
 	}
 	notes := strings.Join(p.Notes, "\n")
-	for _, w := range []string{"cannot be shared: its snapshot is copied under " + cmk, "its key policy names the account", "mount -o ro,noload"} {
+	for _, w := range []string{"cannot be shared: its snapshot is copied under " + cmk, "its key policy names the account", "mount -o ro,noload",
+		"WARNING: bucket evidence has neither versioning nor Object Lock", "computed by the instance under investigation"} {
 		if !strings.Contains(notes, w) {
 			t.Errorf("notes lack %q:\n%s", w, notes)
 		}
@@ -248,12 +283,12 @@ func TestCollectRoundTrip(t *testing.T) {
 	if len(res.Applied()) != len(p.Steps) {
 		t.Fatalf("applied %v", res.Outcomes)
 	}
-	if si.putErr != nil || len(si.sent) != 1 {
-		t.Fatalf("the instance's upload: %v (%d commands)", si.putErr, len(si.sent))
+	if si.exit != 0 || len(si.sent) != 1 || strings.Count(si.ran, "harrier-part: ") != 2 {
+		t.Fatalf("the instance's capture: exit %d (%d commands)\n%s%s", si.exit, len(si.sent), si.ran, si.ranErr)
 	}
 	// memory: the object is in S3; the recorded hash is the instance's
 	head, err := c.Forensic.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("evidence"), Key: aws.String("mem/case-1/" + instance + "/" + p.ID + "/mem.lime")})
-	if err != nil || aws.ToInt64(head.ContentLength) != int64(len(si.memory)) {
+	if err != nil || aws.ToInt64(head.ContentLength) != int64(len(memory)) {
 		t.Fatalf("memory image in S3: %v %+v", err, head)
 	}
 	// snapshots with their tags, one per volume, plus the copy
@@ -311,9 +346,12 @@ func TestCollectRoundTrip(t *testing.T) {
 		}
 	}
 	col.Finish(ctx, c, log.actions(t))
-	sum := sha256.Sum256(si.memory)
+	sum := sha256.Sum256(memory)
 	m := col.Memory
-	if m.SHA256 != hex.EncodeToString(sum[:]) || m.ObjectBytes != fmt.Sprint(len(si.memory)) || m.Status != "Success" || len(m.Volatility) == 0 ||
+	if m.ETag == "" || !strings.HasSuffix(m.ETag, "-2") {
+		t.Errorf("S3's ETag of the two-part upload: %q", m.ETag)
+	}
+	if m.SHA256 != hex.EncodeToString(sum[:]) || m.ObjectBytes != fmt.Sprint(len(memory)) || m.Status != "Success" || len(m.Volatility) == 0 ||
 		!strings.Contains(m.Stdout, "X-Amz-Signature=REDACTED") || strings.Contains(m.Stdout, si.putURL) {
 		t.Errorf("memory record %+v", m)
 	}

@@ -38,6 +38,9 @@ func PlanInstance(ctx context.Context, c *Clients, p *Plan, id string, o Instanc
 	if c.EC2 == nil {
 		return fmt.Errorf("ec2: %w", ErrNoClient)
 	}
+	if err := p.checkSelfInstance(id); err != nil {
+		return err
+	}
 	out, err := c.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{id}})
 	if isCode(err, "InvalidInstanceID.NotFound", "InvalidInstanceID.Malformed") {
 		return fmt.Errorf("instance %s: %w in %s", id, ErrNotFound, p.Region)
@@ -76,10 +79,11 @@ func PlanInstance(ctx context.Context, c *Clients, p *Plan, id string, o Instanc
 			return err
 		}
 	}
-	if err := planScaling(ctx, c, p, id); err != nil {
+	asgTargets, err := planScaling(ctx, c, p, id)
+	if err != nil {
 		return err
 	}
-	if err := planTargets(ctx, c, p, id); err != nil {
+	if err := planTargets(ctx, c, p, id, asgTargets); err != nil {
 		return err
 	}
 	// the isolation group: created at apply time, so its id comes from that step
@@ -109,6 +113,7 @@ func PlanInstance(ctx context.Context, c *Clients, p *Plan, id string, o Instanc
 	if len(enis) == 0 {
 		p.Notes = append(p.Notes, "the instance has no network interface to isolate")
 	}
+	p.Notes = append(p.Notes, "COLLECT FIRST: the isolation group allows no egress (and --detach-profile removes the instance's credentials), so the SSM agent loses its endpoints and harrier collect instance --memory cannot reach the instance afterwards; capture memory before containing (disk snapshots work either way)")
 	p.Notes = append(p.Notes, "a security group change does not cut connections already tracked (an attacker's open shell survives it); a network ACL does, for the whole subnet: --nacl")
 	neighbours, err := subnetNeighbours(ctx, c, subnet, id)
 	if err != nil {
@@ -145,23 +150,27 @@ func PlanInstance(ctx context.Context, c *Clients, p *Plan, id string, o Instanc
 }
 
 // planScaling puts the instance in standby in its Auto Scaling group, if
-// it is in one.
-func planScaling(ctx context.Context, c *Clients, p *Plan, id string) error {
+// it is in one, and returns the group's target groups (standby takes the
+// instance out of those by itself). AWS refuses standby with the desired
+// capacity decremented below the group's minimum: then the minimum is
+// lowered by one first (undo restores it).
+func planScaling(ctx context.Context, c *Clients, p *Plan, id string) (map[string]bool, error) {
 	if c.AutoScaling == nil {
 		p.Notes = append(p.Notes, "Auto Scaling not checked (no client)")
-		return nil
+		return nil, nil
 	}
 	st, err := readScaling(ctx, c, map[string]string{"InstanceId": id})
 	if err != nil {
 		p.Notes = append(p.Notes, fmt.Sprintf("Auto Scaling membership could not be read: %v", err))
-		return nil
+		return nil, nil
 	}
 	if len(st) == 0 {
-		return nil
+		return nil, nil
 	}
-	s := Step{Op: "autoscaling:EnterStandby", Resource: id, Params: map[string]string{"AutoScalingGroupName": st["group"], "InstanceId": id}, Before: st,
-		After:  State{"group": st["group"], "lifecycle_state": "Standby"},
-		Effect: "put the instance in standby in Auto Scaling group " + st["group"] + " (desired capacity one less: it is neither replaced nor terminated)",
+	name := st["group"]
+	s := Step{Op: "autoscaling:EnterStandby", Resource: id, Params: map[string]string{"AutoScalingGroupName": name, "InstanceId": id}, Before: st,
+		After:  State{"group": name, "lifecycle_state": "Standby"},
+		Effect: "put the instance in standby in Auto Scaling group " + name + " (desired capacity one less: it is neither replaced nor terminated; it leaves the group's target groups)",
 		Undo:   "exit standby (desired capacity one more)"}
 	switch st["lifecycle_state"] {
 	case "InService":
@@ -170,12 +179,36 @@ func planScaling(ctx context.Context, c *Clients, p *Plan, id string) error {
 	default:
 		s.Skip = "the instance is " + st["lifecycle_state"] + " in the group: standby needs InService; detach it by hand if needed"
 	}
+	g, err := scalingGroup(ctx, c, name)
+	if err != nil {
+		p.Notes = append(p.Notes, fmt.Sprintf("group %s's sizes and target groups could not be read (%v): standby is refused when the desired capacity is at the minimum", name, err))
+		p.Add(s)
+		return nil, nil
+	}
+	targets := map[string]bool{}
+	for _, arn := range g.TargetGroupARNs {
+		targets[arn] = true
+	}
+	if s.Skip == "" {
+		minSize, desired := aws.ToInt32(g.MinSize), aws.ToInt32(g.DesiredCapacity)
+		if desired-1 < minSize {
+			lower := strconv.Itoa(int(desired - 1))
+			if err := p.AddStep(ctx, c, Step{Op: "autoscaling:UpdateAutoScalingGroup", Resource: name,
+				Params: map[string]string{"AutoScalingGroupName": name, "MinSize": lower}, After: State{"min_size": lower},
+				Effect: fmt.Sprintf("lower group %s's minimum size from %d to %s: AWS refuses standby below the minimum (desired %d)", name, minSize, lower, desired),
+				Undo:   fmt.Sprintf("set the minimum size back to %d", minSize)}); err != nil {
+				return nil, err
+			}
+		}
+	}
 	p.Add(s)
-	return nil
+	return targets, nil
 }
 
-// planTargets deregisters the instance from every target group it is in.
-func planTargets(ctx context.Context, c *Clients, p *Plan, id string) error {
+// planTargets deregisters the instance from every target group it is in,
+// but those of its Auto Scaling group (asgTargets): standby takes it out
+// of them, and a deregistration after it would find it draining.
+func planTargets(ctx context.Context, c *Clients, p *Plan, id string, asgTargets map[string]bool) error {
 	if c.ELB == nil {
 		p.Notes = append(p.Notes, "load balancer target groups not checked (no client)")
 		return nil
@@ -205,6 +238,10 @@ func planTargets(ctx context.Context, c *Clients, p *Plan, id string) error {
 		}
 		for _, d := range out.TargetHealthDescriptions {
 			if d.Target == nil || aws.ToString(d.Target.Id) != id {
+				continue
+			}
+			if asgTargets[arn] {
+				p.Notes = append(p.Notes, "target group "+aws.ToString(g.TargetGroupName)+" is its Auto Scaling group's: standby deregisters the instance from it (and exiting standby registers it again)")
 				continue
 			}
 			port := ""

@@ -118,7 +118,7 @@ func TestInstanceContainRoundTrip(t *testing.T) {
 	if got := strings.Join(apis, ","); got != want {
 		t.Fatalf("steps\n got %s\nwant %s", got, want)
 	}
-	if len(p.Neighbours) != 1 || !strings.Contains(strings.Join(p.Notes, "\n"), "tracked") {
+	if len(p.Neighbours) != 1 || !strings.Contains(strings.Join(p.Notes, "\n"), "tracked") || !strings.Contains(strings.Join(p.Notes, "\n"), "COLLECT FIRST") {
 		t.Errorf("blast radius %v, notes %v", p.Neighbours, p.Notes)
 	}
 	log := &memLog{}

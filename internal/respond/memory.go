@@ -2,7 +2,9 @@ package respond
 
 import (
 	"fmt"
+	"net/url"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -33,27 +35,39 @@ func MemoryFile(tool string) string {
 	return "mem.lime"
 }
 
+// DefaultMemoryDir is where the Linux capture writes the tool and image
+// by default: /tmp is a RAM-backed tmpfs on many distributions (Amazon
+// Linux 2023 among them), where an image as large as RAM cannot fit.
+const DefaultMemoryDir = "/var/tmp"
+
 // MemoryScript is the script Run Command runs on the instance, one line a
-// command, as the SSM document takes it. It fetches the tool (checking its
-// SHA-256 when the responder gave one) into a new private directory under
-// workDir, writes the image there, prints its SHA-256 and size
-// ("harrier-sha256: HEX", "harrier-bytes: N"), uploads it with the
-// presigned PUT URL, and removes the directory whatever happens. The
-// image is hashed on the instance before it leaves: the hash recorded is
-// the one of the bytes the tool wrote.
-func MemoryScript(tool, toolURL, toolSHA256, workDir, putURL string) []string {
+// command, as the SSM document takes it. It refuses a work directory in
+// memory (tmpfs, ramfs), fetches the tool (checking its SHA-256 when the
+// responder gave one) into a new private directory under workDir, writes
+// the image there, prints its SHA-256 and size ("harrier-sha256: HEX",
+// "harrier-bytes: N"), uploads it in parts of partBytes, one presigned
+// UploadPart URL each (S3 multipart: a single PUT stops at 5 GB), printing
+// "harrier-part: N ETAG" for each, and removes the directory whatever
+// happens. The image is hashed on the instance before it leaves.
+func MemoryScript(tool, toolURL, toolSHA256, workDir string, partBytes int64, partURLs []string) []string {
 	if tool == ToolWinPmem {
-		return winpmemScript(toolURL, toolSHA256, workDir, putURL)
+		return winpmemScript(toolURL, toolSHA256, workDir, partBytes, partURLs)
 	}
 	if workDir == "" {
-		workDir = "/tmp"
+		workDir = DefaultMemoryDir
 	}
-	img := MemoryFile(tool)
+	w := strings.TrimRight(workDir, "/")
+	if w == "" {
+		w = "/"
+	}
+	img := `"$d/` + MemoryFile(tool) + `"`
 	lines := []string{
 		"set -eu",
 		"command -v curl >/dev/null || { echo 'harrier: curl is needed on the instance' >&2; exit 3; }",
 		"umask 077",
-		"d=$(mktemp -d " + shQuote(strings.TrimRight(workDir, "/")+"/harrier-mem.XXXXXX") + ")",
+		"fs=$(df --output=fstype " + shQuote(w) + " | tail -n 1)",
+		`case "$fs" in tmpfs|ramfs) echo "harrier: "` + shQuote(w) + `" is $fs, in memory: the image cannot go there; give --memory-dir on a disk" >&2; exit 5;; esac`,
+		"d=$(mktemp -d " + shQuote(strings.TrimRight(w, "/")+"/harrier-mem.XXXXXX") + ")",
 		`trap 'rm -rf "$d"' EXIT`,
 		`curl -fsS -o "$d/tool" ` + shQuote(toolURL),
 	}
@@ -63,19 +77,40 @@ func MemoryScript(tool, toolURL, toolSHA256, workDir, putURL string) []string {
 	switch tool {
 	case ToolLiME:
 		lines = append(lines,
-			`insmod "$d/tool" "path=$d/`+img+` format=lime"`,
+			`insmod "$d/tool" "path=$d/`+MemoryFile(tool)+` format=lime"`,
 			`rmmod lime || echo 'harrier: the lime module could not be unloaded (rmmod lime)' >&2`)
 	default:
-		lines = append(lines, `chmod 700 "$d/tool"`, `"$d/tool" "$d/`+img+`"`)
+		lines = append(lines, `chmod 700 "$d/tool"`, `"$d/tool" `+img)
+	}
+	mib := partBytes / (1 << 20)
+	lines = append(lines,
+		`echo "harrier-sha256: $(sha256sum `+img+` | cut -d' ' -f1)"`,
+		`size=$(stat -c %s `+img+`)`,
+		`echo "harrier-bytes: $size"`,
+		"p="+strconv.FormatInt(partBytes, 10)+"  # bytes a part",
+		`n=$(( (size + p - 1) / p ))`,
+		`[ "$n" -le `+strconv.Itoa(len(partURLs))+` ] || { echo "harrier: the image ($size bytes) needs $n parts; `+strconv.Itoa(len(partURLs))+` were presigned: give --memory-size-gib" >&2; exit 6; }`,
+		"set -- \\")
+	for i, u := range partURLs {
+		end := " \\"
+		if i == len(partURLs)-1 {
+			end = ""
+		}
+		lines = append(lines, "  "+shQuote(u)+end)
 	}
 	return append(lines,
-		`echo "harrier-sha256: $(sha256sum "$d/`+img+`" | cut -d' ' -f1)"`,
-		`echo "harrier-bytes: $(stat -c %s "$d/`+img+`")"`,
-		`curl -fsS -o /dev/null -T "$d/`+img+`" `+shQuote(putURL),
+		"i=0",
+		`for u in "$@"; do`,
+		`  [ "$i" -lt "$n" ] || break`,
+		`  dd if=`+img+` of="$d/part" bs=1M skip=$(( i * `+strconv.FormatInt(mib, 10)+` )) count=`+strconv.FormatInt(mib, 10)+` status=none`,
+		`  i=$(( i + 1 ))`,
+		`  curl -fsS -o /dev/null -D "$d/headers" -T "$d/part" "$u"`,
+		`  echo "harrier-part: $i $(sed -n 's/^[Ee][Tt][Aa][Gg]: *//p' "$d/headers" | tr -d '\r"')"`,
+		"done",
 		`echo 'harrier-uploaded: ok'`)
 }
 
-func winpmemScript(toolURL, toolSHA256, workDir, putURL string) []string {
+func winpmemScript(toolURL, toolSHA256, workDir string, partBytes int64, partURLs []string) []string {
 	dir := "$env:TEMP"
 	if workDir != "" {
 		dir = psQuote(workDir)
@@ -91,12 +126,34 @@ func winpmemScript(toolURL, toolSHA256, workDir, putURL string) []string {
 	if toolSHA256 != "" {
 		lines = append(lines, `  if ((Get-FileHash -Algorithm SHA256 "$d\winpmem.exe").Hash.ToLower() -ne `+psQuote(strings.ToLower(toolSHA256))+`) { throw 'harrier: the tool is not the one named by --memory-tool-sha256' }`)
 	}
-	return append(lines,
+	lines = append(lines,
 		`  & "$d\winpmem.exe" "$d\mem.raw" | Out-Null`,
 		`  if ($LASTEXITCODE -ne 0) { throw "harrier: winpmem exited with $LASTEXITCODE" }`,
 		`  Write-Output ('harrier-sha256: ' + (Get-FileHash -Algorithm SHA256 "$d\mem.raw").Hash.ToLower())`,
-		`  Write-Output ('harrier-bytes: ' + (Get-Item "$d\mem.raw").Length)`,
-		"  Invoke-WebRequest -UseBasicParsing -Method Put -InFile \"$d\\mem.raw\" -Uri "+psQuote(putURL)+" | Out-Null",
+		`  $size = (Get-Item "$d\mem.raw").Length`,
+		`  Write-Output ('harrier-bytes: ' + $size)`,
+		"  $p = "+strconv.FormatInt(partBytes, 10)+"  # bytes a part",
+		"  $urls = @(")
+	for i, u := range partURLs {
+		end := ","
+		if i == len(partURLs)-1 {
+			end = ""
+		}
+		lines = append(lines, "    "+psQuote(u)+end)
+	}
+	return append(lines,
+		"  )",
+		"  $n = [math]::Ceiling($size / $p)",
+		`  if ($n -gt $urls.Count) { throw "harrier: the image ($size bytes) needs $n parts; $($urls.Count) were presigned: give --memory-size-gib" }`,
+		`  $f = [IO.File]::OpenRead("$d\mem.raw")`,
+		"  try {",
+		"    for ($i = 0; $i -lt $n; $i++) {",
+		"      $len = [math]::Min($p, $size - $i * $p); $buf = New-Object byte[] $len; $got = 0",
+		"      while ($got -lt $len) { $r = $f.Read($buf, $got, $len - $got); if ($r -le 0) { throw 'harrier: short read' }; $got += $r }",
+		"      $resp = Invoke-WebRequest -UseBasicParsing -Method Put -Body $buf -Uri $urls[$i]",
+		`      Write-Output ('harrier-part: ' + ($i + 1) + ' ' + ($resp.Headers['ETag'] -replace '"', ''))`,
+		"    }",
+		"  } finally { $f.Close() }",
 		"  Write-Output 'harrier-uploaded: ok'",
 		"} finally {",
 		"  Remove-Item -Recurse -Force $d",
@@ -166,4 +223,55 @@ func VolatilityNote(tool string) string {
 		return "Volatility 3 fetches Windows symbol tables from Microsoft's symbol server on first use (or give -s DIR offline)"
 	}
 	return "Volatility 3 needs a Linux symbol table (ISF) for the instance's exact kernel: build it with dwarf2json from that kernel's debug vmlinux and put it under volatility3/symbols/linux/ (or give -s DIR)"
+}
+
+// sensitiveParams are the step parameters whose value may carry a secret
+// of its own (a tool URL the responder presigned): their query values and
+// any user information are dropped whole, not only the X-Amz-* ones.
+var sensitiveParams = map[string]bool{"ToolURL": true}
+
+// RedactParams is a step's parameters as they may be printed (the plan),
+// rendered as JSON (--format json) or recorded (the audit log's request):
+// every value through Redact, and a sensitive one's query values and user
+// information replaced. The step itself keeps the real values: the call
+// needs them.
+func RedactParams(p map[string]string) map[string]string {
+	if p == nil {
+		return nil
+	}
+	out := make(map[string]string, len(p))
+	for k, v := range p {
+		if sensitiveParams[k] {
+			v = redactURL(v)
+		}
+		out[k] = Redact(v)
+	}
+	return out
+}
+
+// redactURL keeps a URL's scheme, host and path (what the responder needs
+// to recognise it) and replaces its user information and query values.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "REDACTED"
+	}
+	if u.User != nil {
+		u.User = url.User("REDACTED")
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		keys := make([]string, 0, len(q))
+		for k := range q {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = url.QueryEscape(k) + "=REDACTED"
+		}
+		u.RawQuery = strings.Join(parts, "&")
+	}
+	u.Fragment = ""
+	return u.String()
 }

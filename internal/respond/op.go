@@ -111,6 +111,10 @@ type AutoScalingAPI interface {
 	DescribeAutoScalingInstances(ctx context.Context, in *autoscaling.DescribeAutoScalingInstancesInput, optFns ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingInstancesOutput, error)
 	EnterStandby(ctx context.Context, in *autoscaling.EnterStandbyInput, optFns ...func(*autoscaling.Options)) (*autoscaling.EnterStandbyOutput, error)
 	ExitStandby(ctx context.Context, in *autoscaling.ExitStandbyInput, optFns ...func(*autoscaling.Options)) (*autoscaling.ExitStandbyOutput, error)
+	// DescribeAutoScalingGroups gives the group's sizes (standby needs
+	// desired−1 ≥ min) and its target groups (standby leaves them).
+	DescribeAutoScalingGroups(ctx context.Context, in *autoscaling.DescribeAutoScalingGroupsInput, optFns ...func(*autoscaling.Options)) (*autoscaling.DescribeAutoScalingGroupsOutput, error)
+	UpdateAutoScalingGroup(ctx context.Context, in *autoscaling.UpdateAutoScalingGroupInput, optFns ...func(*autoscaling.Options)) (*autoscaling.UpdateAutoScalingGroupOutput, error)
 }
 
 // ELBAPI is the part of Elastic Load Balancing (v2) respond reads and
@@ -138,6 +142,9 @@ type Clients struct {
 	ELB         ELBAPI
 	// Forensic are collect instance's clients and waits (forensic.go).
 	Forensic *ForensicClients
+	// CallerKey is the access key id of the credentials (not a secret: an
+	// identifier), so that a plan refuses to contain the key it runs on.
+	CallerKey string
 }
 
 // ErrNoClient means a step needs a service the Clients were not given.

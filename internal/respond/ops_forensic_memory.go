@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
+	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 )
@@ -33,9 +37,10 @@ func redactErr(err error) error {
 const outputLimit = 24000
 
 // registerMemory registers ssm:SendCommand, the memory capture: it
-// presigns the upload at apply time (the URL is never in the plan, the
-// request recorded or any output), sends the script, polls the
-// invocation within CommandTimeout, and checks the object's size in S3.
+// starts an S3 multipart upload and presigns its parts at apply time (the
+// URLs are never in the plan, the request recorded or any output), sends
+// the script, polls the invocation within CommandTimeout, completes the
+// upload from S3's list of parts, and checks the object's size in S3.
 // Its state is the S3 object: absent before, so an image already there is
 // never overwritten.
 func registerMemory() {
@@ -72,29 +77,74 @@ var terminal = map[ssmtypes.CommandInvocationStatus]bool{
 }
 
 // captureMemory runs the capture and returns what is known of it as named
-// outputs (recorded, redacted), whatever happened.
+// outputs (recorded, redacted), whatever happened. The image goes up by S3
+// multipart: harrier starts the upload, presigns one UploadPart URL a
+// planned part, and after the script has sent the parts checks them
+// against S3's own list (ListParts) and completes the upload; on any
+// failure the upload is aborted, so no half image is left billed and
+// unlisted.
 func captureMemory(ctx context.Context, c *Clients, p map[string]string) (map[string]string, error) {
 	f := c.Forensic
 	if f == nil || f.SSM == nil || f.Presign == nil || f.S3 == nil {
 		return nil, fmt.Errorf("ssm, s3: %w", ErrNoClient)
 	}
+	partBytes, err1 := strconv.ParseInt(p["PartBytes"], 10, 64)
+	parts, err2 := strconv.Atoi(p["Parts"])
+	if err1 != nil || err2 != nil || partBytes <= 0 || parts <= 0 {
+		return nil, fmt.Errorf("the capture step has no part plan (PartBytes %q, Parts %q): plan again", p["PartBytes"], p["Parts"])
+	}
+	bucket, key := aws.String(p["Bucket"]), aws.String(p["Key"])
 	timeout := orDefault(f.CommandTimeout, DefaultCommandTimeout)
 	expires := min(timeout, PresignMax)
-	put, err := f.Presign.PresignPutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(p["Bucket"]), Key: aws.String(p["Key"])}, s3.WithPresignExpires(expires))
+	up, err := f.S3.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: bucket, Key: key})
 	if err != nil {
-		return nil, fmt.Errorf("presign the upload to s3://%s/%s: %w", p["Bucket"], p["Key"], err)
+		return nil, fmt.Errorf("start the upload to s3://%s/%s (s3:CreateMultipartUpload): %w", p["Bucket"], p["Key"], err)
 	}
-	script := MemoryScript(p["Tool"], p["ToolURL"], p["ToolSHA256"], p["WorkDir"], put.URL)
-	doc := MemoryDocument(p["Tool"])
+	uploadID := aws.ToString(up.UploadId)
+	out := map[string]string{"Document": MemoryDocument(p["Tool"]), "Bucket": p["Bucket"], "Key": p["Key"], "PresignedFor": expires.String(),
+		"UploadId": uploadID, "PartsPresigned": p["Parts"], "PartBytes": p["PartBytes"]}
+	if err := sendCapture(ctx, c, p, uploadID, partBytes, parts, expires, timeout, out); err != nil {
+		// the parts sent are no image: take them away, whatever ctx says
+		if _, aerr := f.S3.AbortMultipartUpload(context.WithoutCancel(ctx), &s3.AbortMultipartUploadInput{Bucket: bucket, Key: key, UploadId: up.UploadId}); aerr != nil {
+			out["AbortError"] = Redact(aerr.Error())
+			return out, fmt.Errorf("%w; and the upload %s could not be aborted (s3:AbortMultipartUpload: %v): abort it by hand", err, uploadID, aerr)
+		}
+		out["Aborted"] = "true"
+		return out, err
+	}
+	obj, err := readMemoryObject(ctx, c, p)
+	if err != nil {
+		return out, err
+	}
+	out["ObjectBytes"] = obj["bytes"]
+	if obj["bytes"] != out["Bytes"] {
+		return out, fmt.Errorf("s3://%s/%s holds %s bytes, the instance wrote %s: the upload is incomplete", p["Bucket"], p["Key"], obj["bytes"], out["Bytes"])
+	}
+	return out, nil
+}
+
+// sendCapture presigns the parts, runs the script, waits for it within
+// timeout and completes the upload from S3's list of the parts.
+func sendCapture(ctx context.Context, c *Clients, p map[string]string, uploadID string, partBytes int64, parts int, expires, timeout time.Duration, out map[string]string) error {
+	f := c.Forensic
+	urls := make([]string, parts)
+	for i := range urls {
+		req, err := f.Presign.PresignUploadPart(ctx, &s3.UploadPartInput{Bucket: aws.String(p["Bucket"]), Key: aws.String(p["Key"]),
+			UploadId: aws.String(uploadID), PartNumber: aws.Int32(int32(i + 1))}, s3.WithPresignExpires(expires))
+		if err != nil {
+			return fmt.Errorf("presign part %d of the upload to s3://%s/%s: %w", i+1, p["Bucket"], p["Key"], err)
+		}
+		urls[i] = req.URL
+	}
+	script := MemoryScript(p["Tool"], p["ToolURL"], p["ToolSHA256"], p["WorkDir"], partBytes, urls)
 	secs := strconv.Itoa(int(timeout / time.Second))
-	sent, err := f.SSM.SendCommand(ctx, &ssm.SendCommandInput{DocumentName: aws.String(doc), InstanceIds: []string{p["InstanceId"]},
+	sent, err := f.SSM.SendCommand(ctx, &ssm.SendCommandInput{DocumentName: aws.String(out["Document"]), InstanceIds: []string{p["InstanceId"]},
 		Comment:        aws.String(clipText("harrier "+p["Run"]+" memory capture, case "+p["Case"], 100)),
 		TimeoutSeconds: aws.Int32(600), // to be delivered: the agent was online when planned
 		Parameters:     map[string][]string{"commands": script, "executionTimeout": {secs}}})
 	if err != nil {
-		return nil, fmt.Errorf("send the capture command: %w", err)
+		return fmt.Errorf("send the capture command: %w", err)
 	}
-	out := map[string]string{"Document": doc, "Bucket": p["Bucket"], "Key": p["Key"], "PresignedFor": expires.String()}
 	if sent.Command != nil {
 		out["CommandId"] = aws.ToString(sent.Command.CommandId)
 	}
@@ -111,38 +161,86 @@ func captureMemory(ctx context.Context, c *Clients, p map[string]string) (map[st
 		inv = got
 		return terminal[got.Status], string(got.Status), nil
 	})
+	var reported map[int32]string
 	if inv != nil {
+		stdout := aws.ToString(inv.StandardOutputContent)
 		out["Status"], out["StatusDetails"] = string(inv.Status), aws.ToString(inv.StatusDetails)
 		out["ResponseCode"] = strconv.Itoa(int(inv.ResponseCode))
-		out["Stdout"] = clipText(Redact(aws.ToString(inv.StandardOutputContent)), outputLimit)
+		out["Stdout"] = clipText(Redact(stdout), outputLimit)
 		out["Stderr"] = clipText(Redact(aws.ToString(inv.StandardErrorContent)), outputLimit)
-		out["SHA256"], out["Bytes"] = parseMemoryOutput(aws.ToString(inv.StandardOutputContent))
+		out["SHA256"], out["Bytes"] = parseMemoryOutput(stdout)
+		reported = parsePartsOutput(stdout)
 	}
 	if errors.Is(err, ErrTimeout) {
-		return out, fmt.Errorf("%w; the command may still be running: aws ssm get-command-invocation --command-id %s --instance-id %s; the image, if it comes, goes to s3://%s/%s",
-			err, id, p["InstanceId"], p["Bucket"], p["Key"])
+		return fmt.Errorf("%w; the command may still be running (its upload is aborted, so it cannot finish): aws ssm get-command-invocation --command-id %s --instance-id %s",
+			err, id, p["InstanceId"])
 	}
 	if err != nil {
-		return out, err
+		return err
 	}
 	if inv.Status != ssmtypes.CommandInvocationStatusSuccess {
-		return out, fmt.Errorf("the memory capture command %s ended %s (exit %d): %s", id, inv.Status, inv.ResponseCode, clipText(out["Stderr"], 500))
+		return fmt.Errorf("the memory capture command %s ended %s (exit %d): %s", id, inv.Status, inv.ResponseCode, clipText(out["Stderr"], 500))
 	}
 	if out["SHA256"] == "" || out["Bytes"] == "" {
-		return out, fmt.Errorf("the memory capture command %s succeeded but did not report the image's sha256 and size", id)
+		return fmt.Errorf("the memory capture command %s succeeded but did not report the image's sha256 and size", id)
 	}
-	obj, err := readMemoryObject(ctx, c, p)
+	return completeUpload(ctx, c, p, uploadID, partBytes, reported, out)
+}
+
+// completeUpload checks S3's list of the parts against the image's size
+// and what the script said it sent, and completes the upload with S3's
+// ETags.
+func completeUpload(ctx context.Context, c *Clients, p map[string]string, uploadID string, partBytes int64, reported map[int32]string, out map[string]string) error {
+	f := c.Forensic
+	size, _ := strconv.ParseInt(out["Bytes"], 10, 64)
+	want := int32((size + partBytes - 1) / partBytes)
+	var done []s3types.CompletedPart
+	var total int64
+	in := &s3.ListPartsInput{Bucket: aws.String(p["Bucket"]), Key: aws.String(p["Key"]), UploadId: aws.String(uploadID)}
+	for {
+		page, err := f.S3.ListParts(ctx, in)
+		if err != nil {
+			return fmt.Errorf("list the uploaded parts (s3:ListParts %s): %w", uploadID, err)
+		}
+		for _, pt := range page.Parts {
+			n, etag := aws.ToInt32(pt.PartNumber), aws.ToString(pt.ETag)
+			if r, ok := reported[n]; ok && strings.Trim(r, `"`) != strings.Trim(etag, `"`) {
+				return fmt.Errorf("part %d: S3 holds ETag %s, the instance reported %s", n, etag, r)
+			}
+			done = append(done, s3types.CompletedPart{PartNumber: pt.PartNumber, ETag: pt.ETag})
+			total += aws.ToInt64(pt.Size)
+		}
+		if !aws.ToBool(page.IsTruncated) {
+			break
+		}
+		in.PartNumberMarker = page.NextPartNumberMarker
+	}
+	out["PartsUploaded"] = strconv.Itoa(len(done))
+	if int32(len(done)) != want || total != size {
+		return fmt.Errorf("S3 holds %d parts, %d bytes, of upload %s; the image is %d bytes in %d parts", len(done), total, uploadID, size, want)
+	}
+	sort.Slice(done, func(i, j int) bool { return aws.ToInt32(done[i].PartNumber) < aws.ToInt32(done[j].PartNumber) })
+	got, err := f.S3.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(p["Bucket"]), Key: aws.String(p["Key"]), UploadId: aws.String(uploadID),
+		MultipartUpload: &s3types.CompletedMultipartUpload{Parts: done}})
 	if err != nil {
-		return out, err
+		return fmt.Errorf("complete the upload (s3:CompleteMultipartUpload %s): %w", uploadID, err)
 	}
-	if len(obj) == 0 {
-		return out, fmt.Errorf("the memory capture command %s succeeded but s3://%s/%s is not there", id, p["Bucket"], p["Key"])
+	out["ETag"], out["VersionId"] = strings.Trim(aws.ToString(got.ETag), `"`), aws.ToString(got.VersionId)
+	return nil
+}
+
+var reportedPart = regexp.MustCompile(`(?m)^harrier-part: ([0-9]+) ("?[0-9A-Za-z-]*"?)\s*$`)
+
+// parsePartsOutput reads the parts the script says it sent, with the ETag
+// S3 answered each ("" when curl printed none).
+func parsePartsOutput(stdout string) map[int32]string {
+	parts := map[int32]string{}
+	for _, m := range reportedPart.FindAllStringSubmatch(stdout, -1) {
+		if n, err := strconv.ParseInt(m[1], 10, 32); err == nil && m[2] != "" {
+			parts[int32(n)] = m[2]
+		}
 	}
-	out["ObjectBytes"] = obj["bytes"]
-	if obj["bytes"] != out["Bytes"] {
-		return out, fmt.Errorf("s3://%s/%s holds %s bytes, the instance wrote %s: the upload is incomplete", p["Bucket"], p["Key"], obj["bytes"], out["Bytes"])
-	}
-	return out, nil
+	return parts
 }
 
 // clipText cuts s to n bytes (on a rune boundary), saying so.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -42,6 +43,23 @@ func init() {
 					After: before, Effect: "put the instance back as it was in its Auto Scaling group"}, true, ""
 			}})
 	}
+	Register(Op{Service: "autoscaling", API: "UpdateAutoScalingGroup", Read: readMinSize,
+		Call: func(ctx context.Context, c *Clients, p map[string]string) (any, map[string]string, error) {
+			if err := c.need("autoscaling", c.AutoScaling != nil); err != nil {
+				return nil, nil, err
+			}
+			n, err := strconv.Atoi(p["MinSize"])
+			if err != nil {
+				return nil, nil, fmt.Errorf("MinSize %q: %w", p["MinSize"], err)
+			}
+			out, err := c.AutoScaling.UpdateAutoScalingGroup(ctx, &autoscaling.UpdateAutoScalingGroupInput{AutoScalingGroupName: aws.String(p["AutoScalingGroupName"]), MinSize: aws.Int32(int32(n))})
+			return out, nil, err
+		},
+		Reverse: func(p map[string]string, before State, _ map[string]string) (Step, bool, string) {
+			return Step{Op: "autoscaling:UpdateAutoScalingGroup", Resource: p["AutoScalingGroupName"],
+				Params: map[string]string{"AutoScalingGroupName": p["AutoScalingGroupName"], "MinSize": before["min_size"]},
+				After:  before, Effect: "set the group's minimum size back to " + before["min_size"]}, before["min_size"] != "", ""
+		}})
 	for _, api := range []string{"DeregisterTargets", "RegisterTargets"} {
 		api := api
 		Register(Op{Service: "elasticloadbalancing", API: api, Read: readTarget,
@@ -154,8 +172,37 @@ func readScaling(ctx context.Context, c *Clients, p map[string]string) (State, e
 	return State{}, nil
 }
 
-// readTarget: {"target": registered|draining|...} of the instance in the
-// target group, empty when it is not registered.
+// readMinSize: {"min_size": N} of an Auto Scaling group.
+func readMinSize(ctx context.Context, c *Clients, p map[string]string) (State, error) {
+	g, err := scalingGroup(ctx, c, p["AutoScalingGroupName"])
+	if err != nil {
+		return nil, err
+	}
+	return State{"min_size": strconv.Itoa(int(aws.ToInt32(g.MinSize)))}, nil
+}
+
+// scalingGroup describes one Auto Scaling group.
+func scalingGroup(ctx context.Context, c *Clients, name string) (*astypes.AutoScalingGroup, error) {
+	if err := c.need("autoscaling", c.AutoScaling != nil); err != nil {
+		return nil, err
+	}
+	out, err := c.AutoScaling.DescribeAutoScalingGroups(ctx, &autoscaling.DescribeAutoScalingGroupsInput{AutoScalingGroupNames: []string{name}})
+	if err != nil {
+		return nil, fmt.Errorf("auto scaling group %s (autoscaling:DescribeAutoScalingGroups): %w", name, err)
+	}
+	for i := range out.AutoScalingGroups {
+		if aws.ToString(out.AutoScalingGroups[i].AutoScalingGroupName) == name {
+			return &out.AutoScalingGroups[i], nil
+		}
+	}
+	return nil, fmt.Errorf("auto scaling group %s: %w", name, ErrNotFound)
+}
+
+// readTarget: {"target": "registered"} when the instance is in the target
+// group, empty when it is not, or when its deregistration is in progress
+// (draining): that is already out of rotation, and AWS drains an instance
+// by itself when it enters standby in a group attached to the target
+// group, so a draining target must read as done, not as a changed state.
 func readTarget(ctx context.Context, c *Clients, p map[string]string) (State, error) {
 	if err := c.need("elasticloadbalancing", c.ELB != nil); err != nil {
 		return nil, err
@@ -171,11 +218,10 @@ func readTarget(ctx context.Context, c *Clients, p map[string]string) (State, er
 		if p["Port"] != "" && d.Target.Port != nil && strconv.Itoa(int(*d.Target.Port)) != p["Port"] {
 			continue
 		}
-		state := "registered"
 		if d.TargetHealth != nil && d.TargetHealth.State == elbtypes.TargetHealthStateEnumDraining {
-			state = "draining"
+			return State{}, nil
 		}
-		return State{"target": state}, nil
+		return State{"target": "registered"}, nil
 	}
 	return State{}, nil
 }

@@ -54,6 +54,11 @@ type Step struct {
 	Undoes string `json:"undoes,omitempty"`
 	// Skip, when set, is why the step will not be made (already in effect).
 	Skip string `json:"skip,omitempty"`
+	// ContinueOnError marks a best-effort step: when its call fails, the
+	// failure is recorded and the plan goes on (a memory capture that
+	// fails must not cost the disk snapshots after it). Apply then ends
+	// with ErrIncomplete. No later step may take an output from it.
+	ContinueOnError bool `json:"continue_on_error,omitempty"`
 }
 
 // Plan is an ordered list of steps against one account and region,
@@ -73,6 +78,13 @@ type Plan struct {
 	// Neighbours are other network interfaces in a subnet a network ACL
 	// would isolate: the NACL's blast radius.
 	Neighbours []string `json:"neighbours"`
+	// AllowSelf lets a plan contain the caller's own user, key, role or
+	// instance (--allow-self), with a warning in Notes; otherwise the
+	// planners refuse with ErrSelf.
+	AllowSelf bool `json:"allow_self,omitempty"`
+	// CallerKey is the access key id of the credentials planning (from
+	// Clients.CallerKey), compared with a key to contain.
+	CallerKey string `json:"-"`
 }
 
 // Session is a role session seen in the case's events (an AssumeRole*
@@ -93,9 +105,16 @@ var ErrTemporaryKey = errors.New("a temporary (ASIA) access key cannot be deacti
 var ErrNotFound = errors.New("not found")
 
 // JSON renders the plan for --format json: indented, keys as documented
-// in docs/CLI.md.
+// in docs/CLI.md, parameters through RedactParams (a tool URL's signature
+// is never shown).
 func (p *Plan) JSON() ([]byte, error) {
-	b, err := json.MarshalIndent(p, "", "  ")
+	cp := *p
+	cp.Steps = make([]Step, len(p.Steps))
+	for i, s := range p.Steps {
+		s.Params = RedactParams(s.Params)
+		cp.Steps[i] = s
+	}
+	b, err := json.MarshalIndent(&cp, "", "  ")
 	if err != nil {
 		return nil, err
 	}

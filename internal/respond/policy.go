@@ -2,7 +2,9 @@ package respond
 
 // IAMPolicy is the least-privilege policy containment and undo need:
 // reading the state each step changes, and the changes themselves; nothing
-// deletes a key, a user or an instance. `harrier contain --print-iam-policy`
+// deletes a key, a user or an instance, and the EC2 deletions (and the
+// isolation group's rule changes) are allowed only on resources carrying
+// the harrier:case tag harrier puts on what it makes. `harrier contain --print-iam-policy`
 // prints it; a test checks it names every registered op.
 const IAMPolicy = `{
   "Version": "2012-10-17",
@@ -38,11 +40,17 @@ const IAMPolicy = `{
     {
       "Sid": "HarrierContainEC2Change",
       "Effect": "Allow",
-      "Action": ["ec2:CreateTags", "ec2:DeleteTags", "ec2:ModifyInstanceAttribute", "ec2:CreateSecurityGroup", "ec2:DeleteSecurityGroup",
-        "ec2:RevokeSecurityGroupEgress", "ec2:AuthorizeSecurityGroupEgress", "ec2:ModifyNetworkInterfaceAttribute",
-        "ec2:DisassociateIamInstanceProfile", "ec2:AssociateIamInstanceProfile", "ec2:CreateNetworkAcl", "ec2:DeleteNetworkAcl",
-        "ec2:ReplaceNetworkAclAssociation"],
+      "Action": ["ec2:CreateTags", "ec2:DeleteTags", "ec2:ModifyInstanceAttribute", "ec2:CreateSecurityGroup",
+        "ec2:ModifyNetworkInterfaceAttribute", "ec2:DisassociateIamInstanceProfile", "ec2:AssociateIamInstanceProfile",
+        "ec2:CreateNetworkAcl", "ec2:ReplaceNetworkAclAssociation"],
       "Resource": "*"
+    },
+    {
+      "Sid": "HarrierContainEC2OnlyWhatHarrierMade",
+      "Effect": "Allow",
+      "Action": ["ec2:DeleteSecurityGroup", "ec2:RevokeSecurityGroupEgress", "ec2:AuthorizeSecurityGroupEgress", "ec2:DeleteNetworkAcl"],
+      "Resource": "*",
+      "Condition": {"StringLike": {"aws:ResourceTag/harrier:case": "*"}}
     },
     {
       "Sid": "HarrierContainPassProfileRoleOnUndo",
@@ -54,7 +62,7 @@ const IAMPolicy = `{
     {
       "Sid": "HarrierContainTraffic",
       "Effect": "Allow",
-      "Action": ["autoscaling:DescribeAutoScalingInstances", "autoscaling:EnterStandby", "autoscaling:ExitStandby",
+      "Action": ["autoscaling:DescribeAutoScalingInstances", "autoscaling:DescribeAutoScalingGroups", "autoscaling:UpdateAutoScalingGroup", "autoscaling:EnterStandby", "autoscaling:ExitStandby",
         "elasticloadbalancing:DescribeTargetGroups", "elasticloadbalancing:DescribeTargetHealth",
         "elasticloadbalancing:DeregisterTargets", "elasticloadbalancing:RegisterTargets"],
       "Resource": "*"

@@ -90,6 +90,9 @@ func planUser(ctx context.Context, c *Clients, p *Plan, user, onlyKey string) er
 		return fmt.Errorf("user %s (iam:GetUser): %w", user, err)
 	}
 	arn := aws.ToString(u.User.Arn)
+	if err := p.checkSelfUser(arn, user, onlyKey); err != nil {
+		return err
+	}
 	var keys []iamtypes.AccessKeyMetadata
 	pg := iam.NewListAccessKeysPaginator(c.IAM, &iam.ListAccessKeysInput{UserName: aws.String(user)})
 	for pg.HasMorePages() {

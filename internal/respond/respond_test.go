@@ -182,3 +182,35 @@ func TestPolicyNamesEveryOp(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestPolicyDeletesOnlyTagged: every EC2 Delete*/Detach* the policies allow
+// is conditioned on the harrier:case tag (what harrier made), but for the
+// instance side of DetachVolume.
+func TestPolicyDeletesOnlyTagged(t *testing.T) {
+	for name, doc := range map[string]string{"contain": IAMPolicy, "collect": CollectIAMPolicy} {
+		var pol struct {
+			Statement []struct {
+				Sid       string
+				Action    []string
+				Resource  any
+				Condition map[string]map[string]any
+			}
+		}
+		if err := json.Unmarshal([]byte(doc), &pol); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, st := range pol.Statement {
+			for _, a := range st.Action {
+				if !strings.HasPrefix(a, "ec2:Delete") && !strings.HasPrefix(a, "ec2:Detach") || a == "ec2:DeleteTags" {
+					continue
+				}
+				if st.Resource == "arn:aws:ec2:*:*:instance/*" && a == "ec2:DetachVolume" {
+					continue
+				}
+				if st.Condition["StringLike"]["aws:ResourceTag/harrier:case"] == nil {
+					t.Errorf("%s: %s (%s) is not conditioned on the harrier:case tag", name, a, st.Sid)
+				}
+			}
+		}
+	}
+}

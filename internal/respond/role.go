@@ -39,6 +39,9 @@ func PlanRole(ctx context.Context, c *Clients, p *Plan, role string, o RoleOptio
 		return fmt.Errorf("role %s (iam:GetRole): %w", role, err)
 	}
 	arn := aws.ToString(r.Role.Arn)
+	if err := p.checkSelfRole(role); err != nil {
+		return err
+	}
 	doc := RevokeBefore(o.Now)
 	if err := p.AddStep(ctx, c, Step{Op: "iam:PutRolePolicy", Resource: arn,
 		Params: map[string]string{"RoleName": role, "PolicyName": RevokePolicyName, "PolicyDocument": doc},

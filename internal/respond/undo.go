@@ -3,10 +3,18 @@ package respond
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 )
+
+// ErrUndoMismatch means an action's recorded undo is not the one its op
+// builds from the recorded request, state before and outputs: the audit
+// log was edited (or written by another version); harrier will not make
+// calls a log line merely asks for.
+var ErrUndoMismatch = errors.New("the recorded undo is not the one the action's op builds")
 
 // ParseActions decodes audit log records (casefile.Case.Actions).
 func ParseActions(recs []json.RawMessage) ([]Action, error) {
@@ -89,6 +97,9 @@ func PlanUndo(ctx context.Context, c *Clients, caseID string, all, targets []Act
 		if !ok {
 			return nil, fmt.Errorf("action %s: its undo names an unknown op %q", a.ID, a.Undo.Op)
 		}
+		if err := checkUndo(a); err != nil {
+			return nil, err
+		}
 		s := *a.Undo
 		s.Undoes = a.ID
 		s.Effect = s.Effect + " (undoes " + a.ID + ")"
@@ -106,4 +117,26 @@ func PlanUndo(ctx context.Context, c *Clients, caseID string, all, targets []Act
 		p.Add(s)
 	}
 	return p, nil
+}
+
+// checkUndo rebuilds an action's undo from what the action recorded (its
+// op's Reverse of the request, the state before and the outputs) and
+// refuses when it differs from the recorded undo in op, resource,
+// parameters or intended state.
+func checkUndo(a Action) error {
+	op, ok := Ops[a.Op]
+	if !ok {
+		return fmt.Errorf("action %s: unknown op %q: %w", a.ID, a.Op, ErrUndoMismatch)
+	}
+	back, ok, _ := op.Reverse(a.Request, a.Before, a.Outputs)
+	if !ok {
+		return fmt.Errorf("action %s: %s:%s has no undo, yet one is recorded: %w", a.ID, op.Service, op.API, ErrUndoMismatch)
+	}
+	rec := a.Undo
+	if back.Op != rec.Op || back.Resource != rec.Resource || !maps.Equal(RedactParams(back.Params), RedactParams(rec.Params)) ||
+		!maps.Equal(back.From, rec.From) || !back.After.Equal(rec.After) {
+		return fmt.Errorf("action %s: recorded %s on %s %v, rebuilt %s on %s %v: %w", a.ID, rec.Op, rec.Resource, RedactParams(rec.Params),
+			back.Op, back.Resource, RedactParams(back.Params), ErrUndoMismatch)
+	}
+	return nil
 }

@@ -50,6 +50,8 @@ func Acquire(ctx context.Context, req Request) (Record, error) {
 	if err == nil {
 		if err = dst.Sync(); err != nil {
 			err = fmt.Errorf("sync %s: %w", req.Dest, err)
+		} else {
+			_ = dropCache(dst) // advice: the verification then reads the disk, not the cache
 		}
 	}
 	if cerr := dst.Close(); err == nil && cerr != nil {
