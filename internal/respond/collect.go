@@ -161,6 +161,20 @@ func PlanCollect(ctx context.Context, c *Clients, p *Plan, id string, o CollectO
 			return nil, err
 		}
 	}
+	// a volume deleted with its instance is evidence lost if anyone (or
+	// Auto Scaling) terminates it: keep every volume
+	for _, v := range col.Volumes {
+		if !v.DeleteOnTermination || v.Device == "" {
+			continue
+		}
+		if err := p.AddStep(ctx, c, Step{Op: "ec2:ModifyInstanceAttribute", Resource: id,
+			Params: map[string]string{"InstanceId": id, "Attribute": blockDeviceMapping, "DeviceName": v.Device, "Value": "false"},
+			After:  State{"value": "false"},
+			Effect: fmt.Sprintf("keep volume %s (%s) if the instance is terminated: DeleteOnTermination false", v.VolumeID, v.Device),
+			Undo:   "set DeleteOnTermination back to true"}); err != nil {
+			return nil, err
+		}
+	}
 	when := p.Created.UTC().Format(time.RFC3339)
 	for i := range col.Volumes {
 		v := &col.Volumes[i]

@@ -24,13 +24,13 @@ const CollectIAMPolicy = `{
     {
       "Sid": "HarrierCollectEC2Read",
       "Effect": "Allow",
-      "Action": ["ec2:DescribeInstances", "ec2:DescribeInstanceTypes", "ec2:DescribeVolumes", "ec2:DescribeSnapshots", "ec2:DescribeSnapshotAttribute"],
+      "Action": ["ec2:DescribeInstances", "ec2:DescribeInstanceAttribute", "ec2:DescribeInstanceTypes", "ec2:DescribeVolumes", "ec2:DescribeSnapshots", "ec2:DescribeSnapshotAttribute"],
       "Resource": "*"
     },
     {
       "Sid": "HarrierCollectEC2Change",
       "Effect": "Allow",
-      "Action": ["ec2:CreateSnapshot", "ec2:CopySnapshot", "ec2:ModifySnapshotAttribute", "ec2:CreateVolume", "ec2:AttachVolume"],
+      "Action": ["ec2:CreateSnapshot", "ec2:CopySnapshot", "ec2:ModifySnapshotAttribute", "ec2:CreateVolume", "ec2:AttachVolume", "ec2:ModifyInstanceAttribute"],
       "Resource": "*"
     },
     {

@@ -68,7 +68,8 @@ func TestCollectFailures(t *testing.T) {
 		log := &memLog{}
 		sleeps := clock.sleeps
 		res, err := Apply(ctx, c, p, opts(log))
-		if err != nil || res.Outcomes[0].Status != "skipped" || len(res.Applied()) != 2 || len(si.sent) != 0 || clock.sleeps != sleeps {
+		// the root volume kept past termination, and both snapshots
+		if err != nil || res.Outcomes[0].Status != "skipped" || len(res.Applied()) != 3 || len(si.sent) != 0 || clock.sleeps != sleeps {
 			t.Errorf("apply: %v %+v, %d commands, %d sleeps", err, res.Outcomes, len(si.sent), clock.sleeps-sleeps)
 		}
 	})

@@ -257,7 +257,8 @@ func TestCollectRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "SendCommand,CreateSnapshot,CreateSnapshot,ModifySnapshotAttribute,CopySnapshot,ModifySnapshotAttribute,CreateVolume,AttachVolume,CreateVolume,AttachVolume"
+	// the root volume is deleted with the instance unless told otherwise
+	want := "SendCommand,ModifyInstanceAttribute,CreateSnapshot,CreateSnapshot,ModifySnapshotAttribute,CopySnapshot,ModifySnapshotAttribute,CreateVolume,AttachVolume,CreateVolume,AttachVolume"
 	if got := apis(p); got != want {
 		t.Fatalf("steps %s\nwant  %s", got, want)
 	}
@@ -285,6 +286,12 @@ func TestCollectRoundTrip(t *testing.T) {
 	}
 	if si.exit != 0 || len(si.sent) != 1 || strings.Count(si.ran, "harrier-part: ") != 2 {
 		t.Fatalf("the instance's capture: exit %d (%d commands)\n%s%s", si.exit, len(si.sent), si.ran, si.ranErr)
+	}
+	// every volume now outlives the instance
+	for _, v := range col.Volumes {
+		if st, err := readInstanceAttribute(ctx, c, map[string]string{"InstanceId": instance, "Attribute": blockDeviceMapping, "DeviceName": v.Device}); err != nil || st["value"] != "false" {
+			t.Errorf("volume %s (%s) DeleteOnTermination: %v %v", v.VolumeID, v.Device, st, err)
+		}
 	}
 	// memory: the object is in S3; the recorded hash is the instance's
 	head, err := c.Forensic.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String("evidence"), Key: aws.String("mem/case-1/" + instance + "/" + p.ID + "/mem.lime")})
@@ -369,7 +376,7 @@ func TestCollectRoundTrip(t *testing.T) {
 	}
 
 	up := undoRun(t, c, log, p.ID)
-	if got := apis(up); got != "DetachVolume,DeleteVolume,DetachVolume,DeleteVolume,ModifySnapshotAttribute,ModifySnapshotAttribute" {
+	if got := apis(up); got != "DetachVolume,DeleteVolume,DetachVolume,DeleteVolume,ModifySnapshotAttribute,ModifySnapshotAttribute,ModifyInstanceAttribute" {
 		t.Errorf("undo steps %s", got)
 	}
 	undoNotes := strings.Join(up.Notes, "\n")

@@ -3,6 +3,7 @@ package respond
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -115,11 +116,24 @@ func PlanInstance(ctx context.Context, c *Clients, p *Plan, id string, o Instanc
 	}
 	p.Notes = append(p.Notes, "COLLECT FIRST: the isolation group allows no egress (and --detach-profile removes the instance's credentials), so the SSM agent loses its endpoints and harrier collect instance --memory cannot reach the instance afterwards; capture memory before containing (disk snapshots work either way)")
 	p.Notes = append(p.Notes, "a security group change does not cut connections already tracked (an attacker's open shell survives it); a network ACL does, for the whole subnet: --nacl")
-	neighbours, err := subnetNeighbours(ctx, c, subnet, id)
-	if err != nil {
-		p.Notes = append(p.Notes, fmt.Sprintf("the other interfaces in subnet %s could not be listed: %v", subnet, err))
+	// every subnet the instance has an interface in: a second interface
+	// in another subnet is another way out
+	subnets := []string{subnet}
+	for _, n := range enis {
+		if sn := aws.ToString(n.SubnetId); sn != "" && !slices.Contains(subnets, sn) {
+			subnets = append(subnets, sn)
+		}
 	}
-	p.Neighbours = append(p.Neighbours, neighbours...)
+	sort.Strings(subnets[1:])
+	others := map[string]int{}
+	for _, sn := range subnets {
+		neighbours, err := subnetNeighbours(ctx, c, sn, id)
+		if err != nil {
+			p.Notes = append(p.Notes, fmt.Sprintf("the other interfaces in subnet %s could not be listed: %v", sn, err))
+		}
+		others[sn] = len(neighbours)
+		p.Neighbours = append(p.Neighbours, neighbours...)
+	}
 	if o.DetachProfile {
 		a, err := profileAssociation(ctx, c, id)
 		if err != nil {
@@ -139,11 +153,13 @@ func PlanInstance(ctx context.Context, c *Clients, p *Plan, id string, o Instanc
 	if o.NACL {
 		acl := p.Add(Step{Op: "ec2:CreateNetworkAcl", Resource: vpc, Params: map[string]string{"VpcId": vpc, "Case": p.Case}, Before: State{},
 			Effect: "create a network ACL with only its default rules: deny all, in and out", Undo: "delete it (after the subnet has its own back)"})
-		if err := p.AddStep(ctx, c, Step{Op: "ec2:ReplaceNetworkAclAssociation", Resource: subnet, Params: map[string]string{"SubnetId": subnet},
-			From:   map[string]string{"NetworkAclId": acl.ID + ".NetworkAclId"},
-			Effect: fmt.Sprintf("associate subnet %s with the deny-all network ACL: cuts every connection of every interface in the subnet (%d others, listed)", subnet, len(neighbours)),
-			Undo:   "give the subnet its original network ACL back"}); err != nil {
-			return err
+		for _, sn := range subnets {
+			if err := p.AddStep(ctx, c, Step{Op: "ec2:ReplaceNetworkAclAssociation", Resource: sn, Params: map[string]string{"SubnetId": sn},
+				From:   map[string]string{"NetworkAclId": acl.ID + ".NetworkAclId"},
+				Effect: fmt.Sprintf("associate subnet %s with the deny-all network ACL: cuts every connection of every interface in the subnet (%d others, listed)", sn, others[sn]),
+				Undo:   "give the subnet its original network ACL back"}); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

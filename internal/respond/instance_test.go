@@ -192,3 +192,74 @@ func TestInstanceContainRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// TestInstanceNACLEverySubnet: an instance with a second interface in
+// another subnet is cut off in both: each subnet gets the deny-all ACL,
+// each interface the isolation group, and undo gives both subnets their
+// ACLs back.
+func TestInstanceNACLEverySubnet(t *testing.T) {
+	srv := awstest.Moto(t).URL
+	ctx := context.Background()
+	c := clientsFor(srv)
+	instance, subnet, _ := seedInstance(t, c)
+	e := c.EC2.(*ec2.Client)
+	sub, err := e.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{SubnetIds: []string{subnet}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sn2, err := e.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: sub.Subnets[0].VpcId, CidrBlock: aws.String("10.1.2.0/24"), AvailabilityZone: aws.String("us-east-1a")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := aws.ToString(sn2.Subnet.SubnetId)
+	eni, err := e.CreateNetworkInterface(ctx, &ec2.CreateNetworkInterfaceInput{SubnetId: aws.String(second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.AttachNetworkInterface(ctx, &ec2.AttachNetworkInterfaceInput{InstanceId: aws.String(instance), NetworkInterfaceId: eni.NetworkInterface.NetworkInterfaceId, DeviceIndex: aws.Int32(1)}); err != nil {
+		t.Fatal(err)
+	}
+	before := map[string]string{}
+	for _, sn := range []string{subnet, second} {
+		acl, _, err := subnetACL(ctx, c, sn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before[sn] = acl
+	}
+	p, err := Begin(ctx, c, "case-1", "instance "+instance, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := PlanInstance(ctx, c, p, instance, InstanceOptions{NACL: true}); err != nil {
+		t.Fatal(err)
+	}
+	var subnets []string
+	for _, s := range p.Steps {
+		if s.API == "ReplaceNetworkAclAssociation" {
+			subnets = append(subnets, s.Resource)
+		}
+	}
+	if strings.Join(subnets, ",") != subnet+","+second {
+		t.Fatalf("the deny-all ACL is planned for %v, want both subnets %s and %s", subnets, subnet, second)
+	}
+	log := &memLog{}
+	apply(t, c, p, log, "contain")
+	var deny string
+	for _, a := range log.actions(t) {
+		if a.API == "CreateNetworkAcl" {
+			deny = a.Outputs["NetworkAclId"]
+		}
+	}
+	for _, sn := range []string{subnet, second} {
+		if acl, _, _ := subnetACL(ctx, c, sn); acl != deny {
+			t.Errorf("subnet %s has ACL %s, want the deny-all %s", sn, acl, deny)
+		}
+	}
+	undoRun(t, c, log, p.ID)
+	for _, sn := range []string{subnet, second} {
+		if acl, _, _ := subnetACL(ctx, c, sn); acl != before[sn] {
+			t.Errorf("after undo subnet %s has ACL %s, want %s", sn, acl, before[sn])
+		}
+	}
+}

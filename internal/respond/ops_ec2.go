@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -38,12 +39,23 @@ func init() {
 			if err := c.need("ec2", c.EC2 != nil); err != nil {
 				return nil, nil, err
 			}
-			out, err := c.EC2.ModifyInstanceAttribute(ctx, &ec2.ModifyInstanceAttributeInput{InstanceId: aws.String(p["InstanceId"]),
-				Attribute: ec2types.InstanceAttributeName(p["Attribute"]), Value: aws.String(p["Value"])})
+			in := &ec2.ModifyInstanceAttributeInput{InstanceId: aws.String(p["InstanceId"])}
+			if p["Attribute"] == blockDeviceMapping {
+				// one volume's DeleteOnTermination, named by its device
+				in.BlockDeviceMappings = []ec2types.InstanceBlockDeviceMappingSpecification{{DeviceName: aws.String(p["DeviceName"]),
+					Ebs: &ec2types.EbsInstanceBlockDeviceSpecification{DeleteOnTermination: aws.Bool(p["Value"] == "true")}}}
+			} else {
+				in.Attribute, in.Value = ec2types.InstanceAttributeName(p["Attribute"]), aws.String(p["Value"])
+			}
+			out, err := c.EC2.ModifyInstanceAttribute(ctx, in)
 			return out, nil, err
 		},
 		Reverse: func(p map[string]string, before State, _ map[string]string) (Step, bool, string) {
-			return Step{Op: "ec2:ModifyInstanceAttribute", Resource: p["InstanceId"], Params: map[string]string{"InstanceId": p["InstanceId"], "Attribute": p["Attribute"], "Value": before["value"]},
+			params := map[string]string{"InstanceId": p["InstanceId"], "Attribute": p["Attribute"], "Value": before["value"]}
+			if p["DeviceName"] != "" {
+				params["DeviceName"] = p["DeviceName"]
+			}
+			return Step{Op: "ec2:ModifyInstanceAttribute", Resource: p["InstanceId"], Params: params,
 				After: before, Effect: "set " + p["Attribute"] + " back to " + before["value"]}, before["value"] != "", ""
 		}})
 	Register(Op{Service: "ec2", API: "CreateSecurityGroup", Read: readGroupByName,
@@ -174,9 +186,31 @@ func reverseTag(p map[string]string, before State, _ map[string]string) (Step, b
 
 // readInstanceAttribute: {"value": ...} of disableApiTermination or
 // instanceInitiatedShutdownBehavior.
+// blockDeviceMapping is the instance attribute of its volumes' mapping: a
+// step on it changes one volume's DeleteOnTermination (param DeviceName).
+const blockDeviceMapping = "blockDeviceMapping"
+
 func readInstanceAttribute(ctx context.Context, c *Clients, p map[string]string) (State, error) {
 	if err := c.need("ec2", c.EC2 != nil); err != nil {
 		return nil, err
+	}
+	if p["Attribute"] == blockDeviceMapping {
+		// the instance's own description carries each volume's
+		// DeleteOnTermination (and moto answers it there only)
+		out, err := c.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{p["InstanceId"]}})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range out.Reservations {
+			for _, in := range r.Instances {
+				for _, m := range in.BlockDeviceMappings {
+					if aws.ToString(m.DeviceName) == p["DeviceName"] && m.Ebs != nil {
+						return State{"value": strconv.FormatBool(aws.ToBool(m.Ebs.DeleteOnTermination))}, nil
+					}
+				}
+			}
+		}
+		return State{}, nil
 	}
 	out, err := c.EC2.DescribeInstanceAttribute(ctx, &ec2.DescribeInstanceAttributeInput{InstanceId: aws.String(p["InstanceId"]), Attribute: ec2types.InstanceAttributeName(p["Attribute"])})
 	if err != nil {
