@@ -250,24 +250,41 @@ func (c *collector) walk(ctx context.Context, trail Trail, opts Options, jobs ch
 		case <-ctx.Done():
 		}
 	}
-	for _, a := range accounts {
-		for _, k := range []struct {
-			kind string
-			win  window
-		}{{kindLog, logs}, {kindDigest, digests}} {
-			if (k.kind == kindLog && opts.SkipLogs) || (k.kind == kindDigest && opts.SkipDigests) {
-				continue
+	// accounts are walked side by side (an organisation's bucket holds
+	// hundreds, each a few dozen listings); the downloads share one pool
+	errs := make([]error, len(accounts))
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, walkersAtOnce)
+	for i, a := range accounts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			for _, k := range []struct {
+				kind string
+				win  window
+			}{{kindLog, logs}, {kindDigest, digests}} {
+				if (k.kind == kindLog && opts.SkipLogs) || (k.kind == kindDigest && opts.SkipDigests) {
+					continue
+				}
+				if err := w.files(ctx, a, k.kind, regions, k.win, send); err != nil {
+					errs[i] = err
+					return
+				}
+				if err := ctx.Err(); err != nil {
+					errs[i] = err
+					return
+				}
 			}
-			if err := w.files(ctx, a, k.kind, regions, k.win, send); err != nil {
-				return err
-			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
+		}()
 	}
-	return nil
+	wg.Wait()
+	return errors.Join(errs...)
 }
+
+// walkersAtOnce bounds the accounts whose folders are listed at once.
+const walkersAtOnce = 4
 
 func set(list []string) map[string]bool {
 	m := map[string]bool{}
