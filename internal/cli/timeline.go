@@ -134,24 +134,6 @@ func timeText(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-func outcome(ev *store.TimelineEvent) string {
-	// evidence that verify could not vouch for is said first, not hidden
-	// at the end of a long error message
-	mark := ""
-	switch ev.Integrity {
-	case "", "verified":
-	default:
-		mark = "[evidence " + ev.Integrity + "] "
-	}
-	if ev.ErrorCode == "" {
-		return mark + "OK"
-	}
-	if ev.ErrorMessage == "" {
-		return mark + ev.ErrorCode
-	}
-	return mark + ev.ErrorCode + ": " + ev.ErrorMessage
-}
-
 func writeTimeline(ctx context.Context, e *env, st *store.Store, f store.Filter, format string) error {
 	var (
 		n   int
@@ -179,7 +161,7 @@ func writeTimeline(ctx context.Context, e *env, st *store.Store, f store.Filter,
 			_, err := fmt.Fprintf(e.stdout, "%-20s  %-12s  %-14s  %-64s  %-20s  %-39s  %-40s  %-48s  %s\n",
 				timeText(ev.Time), safe(ev.Account), safe(ev.Region), clipMiddle(safe(ev.Principal()), 64), safe(ev.AccessKeyID),
 				clipMiddle(safe(ev.SourceIP), 39), clip(safe(strings.TrimSuffix(ev.EventSource, ".amazonaws.com")+":"+ev.EventName), 40),
-				clipMiddle(safe(ev.Resource), 48), clip(safe(outcome(ev)), 100))
+				clipMiddle(safe(ev.Resource), 48), clip(safe(ev.Outcome()), 100))
 			return err
 		case "csv":
 			ro := ""

@@ -16,27 +16,8 @@ func rowOf(ev *store.TimelineEvent) eventRow {
 		What: strings.TrimSuffix(ev.EventSource, ".amazonaws.com") + ":" + ev.EventName, Target: ev.Resource,
 		Failed: ev.ErrorCode != "", EventID: ev.EventID, EvidenceFile: ev.EvidenceFile, RecordIndex: ev.RecordIndex}
 	r.Untrusted = ev.Integrity != "" && ev.Integrity != "verified"
-	r.Outcome = outcome(ev)
+	r.Outcome = ev.Outcome()
 	return r
-}
-
-// outcome is the event's result in a few words, as `harrier timeline`
-// prints it: OK, or the error code and message, after a mark for evidence
-// that is not verified.
-func outcome(ev *store.TimelineEvent) string {
-	mark := ""
-	switch ev.Integrity {
-	case "", "verified":
-	default:
-		mark = "[evidence " + ev.Integrity + "] "
-	}
-	if ev.ErrorCode == "" {
-		return mark + "OK"
-	}
-	if ev.ErrorMessage == "" {
-		return mark + ev.ErrorCode
-	}
-	return mark + ev.ErrorCode + ": " + ev.ErrorMessage
 }
 
 // findingEventsOf lists the events behind each finding shown, capped per

@@ -80,6 +80,26 @@ func PrincipalSQLOf(alias string) string {
 
 // Principal names who acted, in the most specific form the record offers.
 // PrincipalSQL says the same in SQL.
+// Outcome is the event's result in a few words, as the timeline and the
+// report print it: OK, or the error code and message, after a mark for
+// evidence that verify could not vouch for (said first, not hidden at the
+// end of a long error message).
+func (e *TimelineEvent) Outcome() string {
+	mark := ""
+	switch e.Integrity {
+	case "", "verified":
+	default:
+		mark = "[evidence " + e.Integrity + "] "
+	}
+	if e.ErrorCode == "" {
+		return mark + "OK"
+	}
+	if e.ErrorMessage == "" {
+		return mark + e.ErrorCode
+	}
+	return mark + e.ErrorCode + ": " + e.ErrorMessage
+}
+
 func (e *TimelineEvent) Principal() string {
 	switch {
 	case e.ARN != "":

@@ -132,8 +132,8 @@ func TestCollect(t *testing.T) {
 	for _, g := range res.Groups {
 		requests += g.Requests
 	}
-	if lim.granted != requests || e.front.filters != byName[flowGroup].Pages+byName[appGroup].Pages {
-		t.Errorf("limiter let %d requests go, %d were sent; %d FilterLogEvents seen", lim.granted, requests, e.front.filters)
+	if lim.Granted() != requests || e.front.filters != byName[flowGroup].Pages+byName[appGroup].Pages {
+		t.Errorf("limiter let %d requests go, %d were sent; %d FilterLogEvents seen", lim.Granted(), requests, e.front.filters)
 	}
 
 	t.Run("a re-run asks nothing", func(t *testing.T) {
@@ -262,8 +262,8 @@ func TestCollectThrottled(t *testing.T) {
 			if throttled != tt.throttled || throttled != e.front.throttld {
 				t.Errorf("counted %d throttles, the front sent %d, want %d", throttled, e.front.throttld, tt.throttled)
 			}
-			if lim.granted != requests {
-				t.Errorf("the limiter let %d requests go, %d were sent: a retry went unpaced", lim.granted, requests)
+			if lim.Granted() != requests {
+				t.Errorf("the limiter let %d requests go, %d were sent: a retry went unpaced", lim.Granted(), requests)
 			}
 			if tt.complete {
 				msgs, _, _ := stored(t, c, flowGroup)

@@ -19,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/smithy-go/middleware"
+
+	"github.com/harrier-ir/harrier/internal/acquire/evidence"
 )
 
 // API is the one CloudTrail call this package makes.
@@ -142,13 +144,13 @@ func Collect(ctx context.Context, api API, region string, opts Options, sink Sin
 		return st, nil
 	}
 
-	lim := newLimiter(rate)
+	lim := evidence.NewLimiter(rate)
 	since, end := window(opts.Since, opts.Until)
 	in := &cloudtrail.LookupEventsInput{StartTime: aws.Time(since), EndTime: aws.Time(end), MaxResults: aws.Int32(MaxResults)}
 	mk := marker{Source: Source{Service: "cloudtrail", API: "LookupEvents", Region: region, Account: opts.Account,
 		StartTime: since, EndTime: end}, Pages: []markerPage{}}
 	for n := 1; ; n++ {
-		if err := lim.wait(ctx); err != nil {
+		if err := lim.Wait(ctx); err != nil {
 			st.Elapsed = time.Since(start)
 			return st, fmt.Errorf("cloudtrail LookupEvents %s %s page %d: %w", opts.Account, region, n, err)
 		}
@@ -229,7 +231,7 @@ func window(since, until time.Time) (time.Time, time.Time) {
 // the first attempt) and counts attempts and throttles. With an API that
 // is not an SDK client it sees nothing.
 type observer struct {
-	lim       *limiter
+	lim       *evidence.Limiter
 	attempts  int
 	throttled int
 }
@@ -243,7 +245,7 @@ func (o *observer) option(opts *cloudtrail.Options) {
 func (o *observer) attempt(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
 	o.attempts++
 	if o.attempts > 1 {
-		if err := o.lim.wait(ctx); err != nil {
+		if err := o.lim.Wait(ctx); err != nil {
 			return middleware.FinalizeOutput{}, middleware.Metadata{}, err
 		}
 	}

@@ -10,12 +10,13 @@ package trails
 import (
 	"context"
 	"errors"
-	"net/http"
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
+
+	"github.com/harrier-ir/harrier/internal/acquire/evidence"
 )
 
 // CloudTrailAPI is the read-only CloudTrail calls Discover makes, with the
@@ -52,29 +53,9 @@ func newProblem(service, api, region, target string, err error) Problem {
 	return Problem{Service: service, API: api, Region: region, Target: target, Denied: IsDenied(err), Error: err.Error(), Err: err}
 }
 
-// deniedCodes are the error codes AWS services answer with when the caller
-// lacks a permission.
-var deniedCodes = map[string]bool{
-	"AccessDenied":          true, // S3
-	"AccessDeniedException": true, // JSON protocols (CloudTrail)
-	"AllAccessDisabled":     true, // S3
-	"UnauthorizedOperation": true, // EC2
-	"AuthorizationError":    true, // SNS and other query protocols
-}
-
 // IsDenied reports whether err is AWS refusing the call for want of
-// permission: an AccessDenied code, or an HTTP 403 without one (S3 answers
-// HEAD requests without a body).
-func IsDenied(err error) bool {
-	var ae smithy.APIError
-	if errors.As(err, &ae) && ae.ErrorCode() != "" && ae.ErrorCode() != "Forbidden" {
-		// a code says what the 403 is: InvalidObjectState (an archived
-		// object) is not a missing permission
-		return deniedCodes[ae.ErrorCode()]
-	}
-	var re *awshttp.ResponseError
-	return errors.As(err, &re) && re.HTTPStatusCode() == http.StatusForbidden
-}
+// permission (evidence.IsDenied).
+func IsDenied(err error) bool { return evidence.IsDenied(err) }
 
 // answered reports whether err came from the service (an error response),
 // rather than from the network or the caller's context. Those are recorded
