@@ -281,7 +281,10 @@ func awsConfig(ctx context.Context, o acquireOptions) (aws.Config, error) {
 // is overridden (an emulator, a VPC endpoint), virtual-hosted names do not
 // resolve.
 func pathStyle(cfg aws.Config) bool {
-	return cfg.BaseEndpoint != nil || os.Getenv("AWS_ENDPOINT_URL_S3") != ""
+	// the S3 client resolves its own endpoint as the SDK's settings say
+	// (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_S3, a profile's endpoint_url or
+	// its services section): ask it rather than re-read them
+	return cfg.BaseEndpoint != nil || os.Getenv("AWS_ENDPOINT_URL_S3") != "" || s3.NewFromConfig(cfg).Options().BaseEndpoint != nil
 }
 
 type acquireResult struct {

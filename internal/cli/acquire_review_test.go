@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"context"
 	"fmt"
+	"os"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -113,5 +115,28 @@ func TestAcquireReportsWhatItCouldNotRead(t *testing.T) {
 	}
 	if !strings.Contains(detail, "2 files NOT acquired") || !strings.Contains(detail, "2 problems") {
 		t.Errorf("the case's coverage hides the failures: %q", detail)
+	}
+}
+
+// TestPathStyleFromProfileServices: an S3 endpoint set only in a profile's
+// services section (no AWS_ENDPOINT_URL) still switches S3 to path-style.
+func TestPathStyleFromProfileServices(t *testing.T) {
+	motoEnv(t, "http://127.0.0.1:1")
+	os.Unsetenv("AWS_ENDPOINT_URL")
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "config")
+	if err := os.WriteFile(conf, []byte("[profile lab]\nregion = us-east-1\nservices = lab-services\n\n[services lab-services]\ns3 =\n  endpoint_url = http://127.0.0.1:5999\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_CONFIG_FILE", conf)
+	cfg, err := awsConfig(context.Background(), acquireOptions{profile: "lab"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.BaseEndpoint != nil {
+		t.Fatalf("no global endpoint was set, got %s", *cfg.BaseEndpoint)
+	}
+	if !pathStyle(cfg) {
+		t.Error("an S3 endpoint from the profile's services section does not switch to path-style")
 	}
 }
