@@ -138,7 +138,20 @@ func (c *Case) takeLock() error {
 		return fmt.Errorf("%s: %w", c.Dir, ErrLocked)
 	}
 	c.lock = f
+	c.sweepTemp()
 	return nil
+}
+
+// sweepTemp removes what a writer killed mid-copy left in the case's tmp
+// folder: files never in the manifest, only ever written under the case's
+// lock, which this process now holds.
+func (c *Case) sweepTemp() {
+	for _, pattern := range []string{"acquired-*", "intake-*"} {
+		matches, _ := filepath.Glob(filepath.Join(c.TempPath(), pattern))
+		for _, m := range matches {
+			os.Remove(m)
+		}
+	}
 }
 
 // Close flushes the manifest and releases the lock.

@@ -155,3 +155,42 @@ func TestAddAcquiredConcurrent(t *testing.T) {
 		t.Fatalf("re-opened case lists %d entries, want %d", got, n)
 	}
 }
+
+// TestOpenSweepsKilledWritersTemp: a writer killed mid-copy leaves its
+// temporary file; the next writer to take the lock removes it, and leaves
+// everything else in tmp/ (DuckDB's spill folder) alone.
+func TestOpenSweepsKilledWritersTemp(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "case")
+	c, err := Open(dir, "test", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := filepath.Join(c.TempPath(), "acquired-123")
+	keep := filepath.Join(c.TempPath(), "duckdb")
+	if err := os.WriteFile(left, []byte("half a file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(keep, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	r, err := Open(dir, "test", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	if _, err := os.Stat(left); err != nil {
+		t.Fatal("a reader removed a temporary file it does not own")
+	}
+	c2, err := Open(dir, "test", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	if _, err := os.Stat(left); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the killed writer's temporary file is still there: %v", err)
+	}
+	if _, err := os.Stat(keep); err != nil {
+		t.Errorf("the sweep removed %s: %v", keep, err)
+	}
+}
