@@ -95,11 +95,10 @@ func runCollectInstance(ctx context.Context, e *env, args []string) error {
 	}
 	defer c.Close()
 	f.target.session = "harrier-collect"
-	cfg, err := f.target.load(ctx)
+	cfg, clients, err := f.target.respondSetup(ctx)
 	if err != nil {
 		return err
 	}
-	clients := respondClients(cfg)
 	clients.Forensic = forensicClients(cfg, e.stderr, *memTimeout)
 	p, err := respond.Begin(ctx, clients, c.Meta.ID, "instance "+id, c.Now().UTC().Truncate(time.Second))
 	if err != nil {

@@ -72,13 +72,9 @@ func runContain(ctx context.Context, e *env, args []string) error {
 	}
 	defer c.Close()
 	f.target.session = "harrier-contain"
-	cfg, err := f.target.load(ctx)
+	_, clients, err := f.target.respondSetup(ctx)
 	if err != nil {
 		return err
-	}
-	clients := respondClients(cfg)
-	if cr, err := cfg.Credentials.Retrieve(ctx); err == nil {
-		clients.CallerKey = cr.AccessKeyID // an identifier, compared with the key to contain; never printed
 	}
 	now := c.Now().UTC().Truncate(time.Second)
 	p, err := respond.Begin(ctx, clients, c.Meta.ID, kind+" "+name, now)
@@ -115,11 +111,9 @@ func runContain(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stderr, "harrier: note: the role sessions the keys obtained could not be listed from the case: %s\n", safe(err.Error()))
 		}
 	}
-	if p.AllowSelf {
-		for _, n := range p.Notes {
-			if strings.HasPrefix(n, "WARNING: ") {
-				fmt.Fprintf(e.stderr, "harrier: %s\n", safe(n))
-			}
+	for _, n := range p.Notes {
+		if strings.HasPrefix(n, "WARNING: ") {
+			fmt.Fprintf(e.stderr, "harrier: %s\n", safe(n))
 		}
 	}
 	return showAndApply(ctx, e, c, clients, p, f, "contain")

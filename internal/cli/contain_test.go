@@ -138,6 +138,20 @@ func TestContainSelf(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", aws.ToString(k.AccessKey.AccessKeyId))
 	t.Setenv("AWS_SECRET_ACCESS_KEY", aws.ToString(k.AccessKey.SecretAccessKey))
 	caseDir := filepath.Join(t.TempDir(), "case")
+	// a responder role assumed with the responder's own key: by --role-arn,
+	// or by a profile's role_arn/source_profile
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`
+	if _, err := ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("Admin"), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+		t.Fatal(err)
+	}
+	admin := "arn:aws:iam::123456789012:role/Admin"
+	conf := filepath.Join(t.TempDir(), "config")
+	if err := os.WriteFile(conf, []byte("[profile src]\naws_access_key_id = "+aws.ToString(k.AccessKey.AccessKeyId)+
+		"\naws_secret_access_key = "+aws.ToString(k.AccessKey.SecretAccessKey)+"\nendpoint_url = "+srv.URL+"\n\n[profile chained]\nrole_arn = "+admin+
+		"\nsource_profile = src\nregion = us-east-1\nendpoint_url = "+srv.URL+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_CONFIG_FILE", conf)
 	tests := []struct {
 		name string
 		args []string
@@ -145,8 +159,18 @@ func TestContainSelf(t *testing.T) {
 		want string
 	}{
 		{"own user refused", []string{"contain", "user", "responder", "--case", caseDir, "--apply", "--account", "123456789012"}, ExitError, "own identity"},
+		{"--role-arn: the base user refused", []string{"contain", "user", "responder", "--case", caseDir, "--role-arn", admin, "--apply", "--account", "123456789012"},
+			ExitError, "assumed with the credentials of arn:aws:iam::123456789012:user/responder"},
+		{"--role-arn: the base key refused", []string{"contain", "key", aws.ToString(k.AccessKey.AccessKeyId), "--case", caseDir, "--role-arn", admin, "--apply", "--account", "123456789012"},
+			ExitError, "the one these credentials use"},
 		{"own key refused", []string{"contain", "key", aws.ToString(k.AccessKey.AccessKeyId), "--case", caseDir}, ExitError, "the one these credentials use"},
 		{"allowed with a warning", []string{"contain", "user", "responder", "--case", caseDir, "--allow-self"}, ExitOK, "harrier: WARNING: user responder is the caller"},
+	}
+	// a profile chain: the SDK's own AssumeRole of a profile ignores the
+	// endpoint settings, so the chain's resolution is checked directly
+	chain, notes := profileChain(ctx, awsTarget{profile: "chained"}, 0)
+	if len(chain) != 1 || chain[0].ARN != "arn:aws:iam::123456789012:user/responder" || chain[0].Key != aws.ToString(k.AccessKey.AccessKeyId) || len(notes) != 0 {
+		t.Errorf("profile chain: %+v %v", chain, notes)
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
