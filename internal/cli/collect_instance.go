@@ -131,6 +131,7 @@ func runCollectInstance(ctx context.Context, e *env, args []string) error {
 			return c.AppendAction(a)
 		}})
 	writeOutcomes(e.stderr, c, res)
+	recordActionsHead(e, c, p.ID, res)
 	if len(res.Applied()) == 0 && applyErr != nil {
 		return applyErr
 	}

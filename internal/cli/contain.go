@@ -147,7 +147,24 @@ func showAndApply(ctx context.Context, e *env, c *casefile.Case, clients *respon
 	}
 	res, err := respond.Apply(ctx, clients, p, respond.ApplyOptions{Operator: c.Op, Now: c.Now, Record: func(a respond.Action) error { return c.AppendAction(a) }, Kind: kind})
 	writeOutcomes(e.stderr, c, res)
+	recordActionsHead(e, c, p.ID, res)
 	return err
+}
+
+// recordActionsHead records the audit log's head in the case after a run
+// that recorded anything (casefile.RecordActionsHead), so a later undo can
+// tell the log was edited consistently to its end. A failure is a warning:
+// the actions themselves are on record.
+func recordActionsHead(e *env, c *casefile.Case, run string, res respond.Result) {
+	for _, o := range res.Outcomes {
+		if o.ActionID == "" {
+			continue
+		}
+		if _, err := c.RecordActionsHead(run); err != nil {
+			fmt.Fprintf(e.stderr, "harrier: warning: the audit log's head could not be recorded in the case: %s\n", safe(err.Error()))
+		}
+		return
+	}
 }
 
 // writePlan prints a plan for a responder: who and where, then each step

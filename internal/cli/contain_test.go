@@ -116,6 +116,21 @@ func TestContainAndUndo(t *testing.T) {
 	if _, errOut, code := harrier(t, "undo", "no-such-run", "--case", caseDir); code != ExitUsage || !strings.Contains(errOut, "no applied action") {
 		t.Errorf("unknown id: exit %d %s", code, errOut)
 	}
+	// each apply run's head is in the case; a consistent edit of one line
+	// (the key and the user changed together) is refused, naming the line
+	// after it, whose link no longer matches
+	if _, err := os.Stat(filepath.Join(caseDir, "evidence", "harrier", "actions", first.Run, "actions-head.json")); err != nil {
+		t.Errorf("the audit log's head was not recorded: %v", err)
+	}
+	edited := strings.Replace(string(b), key, "AKIAOTHERUSER0000001", -1)
+	edited = strings.Replace(edited, `"mallory"`, `"alice"`, -1)
+	rest, _ := os.ReadFile(filepath.Join(caseDir, "actions.jsonl"))
+	if err := os.WriteFile(filepath.Join(caseDir, "actions.jsonl"), []byte(edited+string(rest[len(b):])), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := harrier(t, "undo", first.ID, "--case", caseDir); code != ExitError || !strings.Contains(errOut, "actions.jsonl line 2") || !strings.Contains(errOut, "refusing to undo") {
+		t.Errorf("edited log: exit %d %s", code, errOut)
+	}
 	if out, _, code := harrier(t, "contain", "--print-iam-policy"); code != 0 || !strings.Contains(out, `"iam:UpdateAccessKey"`) {
 		t.Errorf("policy: %d %s", code, out)
 	}
