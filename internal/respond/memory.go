@@ -69,7 +69,12 @@ func MemoryScript(tool, toolURL, toolSHA256, workDir string, partBytes int64, pa
 		`case "$fs" in tmpfs|ramfs) echo "harrier: "` + shQuote(w) + `" is $fs, in memory: the image cannot go there; give --memory-dir on a disk" >&2; exit 5;; esac`,
 		"d=$(mktemp -d " + shQuote(strings.TrimRight(w, "/")+"/harrier-mem.XXXXXX") + ")",
 		`trap 'rm -rf "$d"' EXIT`,
-		`curl -fsS -o "$d/tool" ` + shQuote(toolURL),
+		// a failed part must not cost the whole upload: curl retries, every
+		// error when it knows --retry-all-errors (7.71+), transient ones
+		// (timeouts, 408, 429, 5xx) when it is older
+		`retry="--retry 5"`,
+		`if curl --help all 2>/dev/null | grep -q -- --retry-all-errors; then retry="--retry 5 --retry-all-errors"; fi`,
+		`curl -fsS $retry -o "$d/tool" ` + shQuote(toolURL),
 	}
 	if toolSHA256 != "" {
 		lines = append(lines, `echo `+shQuote(toolSHA256)+`'  '"$d/tool" | sha256sum -c - >/dev/null || { echo 'harrier: the tool is not the one named by --memory-tool-sha256' >&2; exit 4; }`)
@@ -104,7 +109,7 @@ func MemoryScript(tool, toolURL, toolSHA256, workDir string, partBytes int64, pa
 		`  [ "$i" -lt "$n" ] || break`,
 		`  dd if=`+img+` of="$d/part" bs=1M skip=$(( i * `+strconv.FormatInt(mib, 10)+` )) count=`+strconv.FormatInt(mib, 10)+` status=none`,
 		`  i=$(( i + 1 ))`,
-		`  curl -fsS -o /dev/null -D "$d/headers" -T "$d/part" "$u"`,
+		`  curl -fsS $retry -o /dev/null -D "$d/headers" -T "$d/part" "$u"`,
 		`  echo "harrier-part: $i $(sed -n 's/^[Ee][Tt][Aa][Gg]: *//p' "$d/headers" | tr -d '\r"')"`,
 		"done",
 		`echo 'harrier-uploaded: ok'`)
@@ -150,7 +155,10 @@ func winpmemScript(toolURL, toolSHA256, workDir string, partBytes int64, partURL
 		"    for ($i = 0; $i -lt $n; $i++) {",
 		"      $len = [math]::Min($p, $size - $i * $p); $buf = New-Object byte[] $len; $got = 0",
 		"      while ($got -lt $len) { $r = $f.Read($buf, $got, $len - $got); if ($r -le 0) { throw 'harrier: short read' }; $got += $r }",
-		"      $resp = Invoke-WebRequest -UseBasicParsing -Method Put -Body $buf -Uri $urls[$i]",
+		"      for ($try = 1; ; $try++) {",
+		"        try { $resp = Invoke-WebRequest -UseBasicParsing -Method Put -Body $buf -Uri $urls[$i]; break }",
+		"        catch { if ($try -ge 6) { throw ('harrier: part ' + ($i + 1) + ' failed ' + $try + ' times') }; Start-Sleep -Seconds ([math]::Pow(2, $try - 1)) }",
+		"      }",
 		`      Write-Output ('harrier-part: ' + ($i + 1) + ' ' + ($resp.Headers['ETag'] -replace '"', ''))`,
 		"    }",
 		"  } finally { $f.Close() }",
