@@ -108,6 +108,7 @@ func planMemory(ctx context.Context, c *Clients, p *Plan, col *Collection, o Col
 			return err
 		}
 		params["PartBytes"], params["Parts"] = strconv.FormatInt(partBytes, 10), strconv.Itoa(n)
+		params["ImageBytes"] = strconv.FormatInt(ImageBytes(memMiB), 10) // the script checks the work directory has room
 		parts = fmt.Sprintf(" in up to %d parts of %d MiB (S3 multipart, for %d MiB of RAM)", n, partBytes>>20, memMiB)
 	}
 	s := Step{Op: "ssm:SendCommand", Resource: col.Instance, Params: params,

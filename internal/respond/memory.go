@@ -42,14 +42,16 @@ const DefaultMemoryDir = "/var/tmp"
 
 // MemoryScript is the script Run Command runs on the instance, one line a
 // command, as the SSM document takes it. It refuses a work directory in
-// memory (tmpfs, ramfs), fetches the tool (checking its SHA-256 when the
+// memory (tmpfs, ramfs) or of a type it cannot tell (df --output, else
+// stat -f), and one with less free space (df -P) than imageBytes, the
+// image's expected size (0: not checked); it fetches the tool (checking its SHA-256 when the
 // responder gave one) into a new private directory under workDir, writes
 // the image there, prints its SHA-256 and size ("harrier-sha256: HEX",
 // "harrier-bytes: N"), uploads it in parts of partBytes, one presigned
 // UploadPart URL each (S3 multipart: a single PUT stops at 5 GB), printing
 // "harrier-part: N ETAG" for each, and removes the directory whatever
 // happens. The image is hashed on the instance before it leaves.
-func MemoryScript(tool, toolURL, toolSHA256, workDir string, partBytes int64, partURLs []string) []string {
+func MemoryScript(tool, toolURL, toolSHA256, workDir string, imageBytes, partBytes int64, partURLs []string) []string {
 	if tool == ToolWinPmem {
 		return winpmemScript(toolURL, toolSHA256, workDir, partBytes, partURLs)
 	}
@@ -65,17 +67,29 @@ func MemoryScript(tool, toolURL, toolSHA256, workDir string, partBytes int64, pa
 		"set -eu",
 		"command -v curl >/dev/null || { echo 'harrier: curl is needed on the instance' >&2; exit 3; }",
 		"umask 077",
-		"fs=$(df --output=fstype " + shQuote(w) + " | tail -n 1)",
-		`case "$fs" in tmpfs|ramfs) echo "harrier: "` + shQuote(w) + `" is $fs, in memory: the image cannot go there; give --memory-dir on a disk" >&2; exit 5;; esac`,
-		"d=$(mktemp -d " + shQuote(strings.TrimRight(w, "/")+"/harrier-mem.XXXXXX") + ")",
+		// the file system's type: df --output (GNU), else stat -f; a type
+		// it cannot tell is refused, not taken for a disk
+		"fs=$(df --output=fstype " + shQuote(w) + " 2>/dev/null | tail -n 1)",
+		`[ -n "$fs" ] || fs=$(stat -f -c %T ` + shQuote(w) + ` 2>/dev/null || true)`,
+		`case "$fs" in tmpfs|ramfs) echo "harrier: "` + shQuote(w) + `" is $fs, in memory: the image cannot go there; give --memory-dir on a disk" >&2; exit 5;;` +
+			` ''|UNKNOWN*) echo "harrier: the file system type of "` + shQuote(w) + `" is unknown (neither df --output nor stat -f tell it): give --memory-dir on a disk" >&2; exit 5;; esac`,
+	}
+	if imageBytes > 0 {
+		need := strconv.FormatInt(imageBytes, 10)
+		lines = append(lines,
+			"avail=$(df -P -k "+shQuote(w)+" 2>/dev/null | awk 'NR==2 {print $4}')",
+			`case "$avail" in ''|*[!0-9]*) echo "harrier: the free space of "`+shQuote(w)+`" is unknown (df -P): give --memory-dir on a disk with room" >&2; exit 7;; esac`,
+			`[ $(( avail * 1024 )) -ge `+need+` ] || { echo "harrier: "`+shQuote(w)+`" has $(( avail / 1024 )) MiB free; the image needs about `+strconv.FormatInt(imageBytes>>20, 10)+` MiB: give --memory-dir with room" >&2; exit 7; }`)
+	}
+	lines = append(lines,
+		"d=$(mktemp -d "+shQuote(strings.TrimRight(w, "/")+"/harrier-mem.XXXXXX")+")",
 		`trap 'rm -rf "$d"' EXIT`,
 		// a failed part must not cost the whole upload: curl retries, every
 		// error when it knows --retry-all-errors (7.71+), transient ones
 		// (timeouts, 408, 429, 5xx) when it is older
 		`retry="--retry 5"`,
 		`if curl --help all 2>/dev/null | grep -q -- --retry-all-errors; then retry="--retry 5 --retry-all-errors"; fi`,
-		`curl -fsS $retry -o "$d/tool" ` + shQuote(toolURL),
-	}
+		`curl -fsS $retry -o "$d/tool" `+shQuote(toolURL))
 	if toolSHA256 != "" {
 		lines = append(lines, `echo `+shQuote(toolSHA256)+`'  '"$d/tool" | sha256sum -c - >/dev/null || { echo 'harrier: the tool is not the one named by --memory-tool-sha256' >&2; exit 4; }`)
 	}

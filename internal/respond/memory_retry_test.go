@@ -58,7 +58,7 @@ func TestMemoryScriptRetriesParts(t *testing.T) {
 				env = append(env, "PATH="+bin+":"+os.Getenv("PATH"))
 			}
 			urls := []string{srv.URL + "/k?partNumber=1", srv.URL + "/k?partNumber=2"}
-			script := strings.Join(MemoryScript(ToolAVML, tool+"/avml", "", t.TempDir(), 2<<20, urls), "\n")
+			script := strings.Join(MemoryScript(ToolAVML, tool+"/avml", "", t.TempDir(), 0, 2<<20, urls), "\n")
 			cmd := exec.Command("bash", "-c", script)
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr, cmd.Env = &stdout, &stderr, env

@@ -24,7 +24,7 @@ func TestMemoryScript(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := strings.Join(MemoryScript(tc.tool, "https://tools.example/t", tc.sha, tc.dir, 512<<20, urls), "\n")
+			s := strings.Join(MemoryScript(tc.tool, "https://tools.example/t", tc.sha, tc.dir, 0, 512<<20, urls), "\n")
 			for _, w := range tc.want {
 				if !strings.Contains(s, w) {
 					t.Errorf("script lacks %q:\n%s", w, s)

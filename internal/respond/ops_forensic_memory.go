@@ -136,7 +136,8 @@ func sendCapture(ctx context.Context, c *Clients, p map[string]string, uploadID 
 		}
 		urls[i] = req.URL
 	}
-	script := MemoryScript(p["Tool"], p["ToolURL"], p["ToolSHA256"], p["WorkDir"], partBytes, urls)
+	imageBytes, _ := strconv.ParseInt(p["ImageBytes"], 10, 64) // absent from older plans: 0, not checked
+	script := MemoryScript(p["Tool"], p["ToolURL"], p["ToolSHA256"], p["WorkDir"], imageBytes, partBytes, urls)
 	secs := strconv.Itoa(int(timeout / time.Second))
 	sent, err := f.SSM.SendCommand(ctx, &ssm.SendCommandInput{DocumentName: aws.String(out["Document"]), InstanceIds: []string{p["InstanceId"]},
 		Comment:        aws.String(clipText("harrier "+p["Run"]+" memory capture, case "+p["Case"], 100)),
