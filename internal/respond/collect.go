@@ -88,9 +88,12 @@ type Memory struct {
 	Step     string `json:"step"`
 	Skipped  string `json:"skipped,omitempty"`
 
-	CommandID   string `json:"command_id,omitempty"`
-	Status      string `json:"status,omitempty"`
-	SHA256      string `json:"sha256,omitempty"` // as the instance computed it before upload
+	CommandID string `json:"command_id,omitempty"`
+	Status    string `json:"status,omitempty"`
+	SHA256    string `json:"sha256,omitempty"` // as the instance computed it before upload
+	// ToolSHA256 is the SHA-256 of the tool binary the instance fetched
+	// and ran, as it computed it: which binary made the image.
+	ToolSHA256  string `json:"tool_sha256,omitempty"`
 	Bytes       string `json:"bytes,omitempty"`
 	ObjectBytes string `json:"object_bytes,omitempty"` // S3's size of the object
 	// ETag and VersionId are S3's own, from CompleteMultipartUpload: the

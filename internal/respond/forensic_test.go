@@ -356,6 +356,16 @@ func TestCollectRoundTrip(t *testing.T) {
 	col.Finish(ctx, c, log.actions(t))
 	sum := sha256.Sum256(memory)
 	m := col.Memory
+	// the tool binary the instance ran is on record
+	resp, err := http.Get(tool + "/avml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if toolSum := sha256.Sum256(body); m.ToolSHA256 != hex.EncodeToString(toolSum[:]) || !strings.Contains(m.Stdout, "harrier-tool-sha256: "+m.ToolSHA256) {
+		t.Errorf("tool sha256 %q, want %x", m.ToolSHA256, toolSum)
+	}
 	if m.ETag == "" || !strings.HasSuffix(m.ETag, "-2") {
 		t.Errorf("S3's ETag of the two-part upload: %q", m.ETag)
 	}

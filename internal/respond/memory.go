@@ -46,7 +46,8 @@ const DefaultMemoryDir = "/var/tmp"
 // stat -f), and one with less free space (df -P) than imageBytes, the
 // image's expected size (0: not checked); it fetches the tool (checking its SHA-256 when the
 // responder gave one) into a new private directory under workDir, writes
-// the image there, prints its SHA-256 and size ("harrier-sha256: HEX",
+// the image there, prints the tool's SHA-256 ("harrier-tool-sha256: HEX",
+// always: the binary that made the image is on record), the image's SHA-256 and size ("harrier-sha256: HEX",
 // "harrier-bytes: N"), uploads it in parts of partBytes, one presigned
 // UploadPart URL each (S3 multipart: a single PUT stops at 5 GB), printing
 // "harrier-part: N ETAG" for each, and removes the directory whatever
@@ -89,7 +90,9 @@ func MemoryScript(tool, toolURL, toolSHA256, workDir string, imageBytes, partByt
 		// (timeouts, 408, 429, 5xx) when it is older
 		`retry="--retry 5"`,
 		`if curl --help all 2>/dev/null | grep -q -- --retry-all-errors; then retry="--retry 5 --retry-all-errors"; fi`,
-		`curl -fsS $retry -o "$d/tool" `+shQuote(toolURL))
+		`curl -fsS $retry -o "$d/tool" `+shQuote(toolURL),
+		// the binary that makes the image, whatever the responder named
+		`echo "harrier-tool-sha256: $(sha256sum "$d/tool" | cut -d' ' -f1)"`)
 	if toolSHA256 != "" {
 		lines = append(lines, `echo `+shQuote(toolSHA256)+`'  '"$d/tool" | sha256sum -c - >/dev/null || { echo 'harrier: the tool is not the one named by --memory-tool-sha256' >&2; exit 4; }`)
 	}
@@ -141,6 +144,7 @@ func winpmemScript(toolURL, toolSHA256, workDir string, partBytes int64, partURL
 		"New-Item -ItemType Directory -Path $d | Out-Null",
 		"try {",
 		"  Invoke-WebRequest -UseBasicParsing -Uri " + psQuote(toolURL) + ` -OutFile "$d\winpmem.exe"`,
+		`  Write-Output ('harrier-tool-sha256: ' + (Get-FileHash -Algorithm SHA256 "$d\winpmem.exe").Hash.ToLower())`,
 	}
 	if toolSHA256 != "" {
 		lines = append(lines, `  if ((Get-FileHash -Algorithm SHA256 "$d\winpmem.exe").Hash.ToLower() -ne `+psQuote(strings.ToLower(toolSHA256))+`) { throw 'harrier: the tool is not the one named by --memory-tool-sha256' }`)
@@ -201,9 +205,20 @@ func Redact(s string) string {
 }
 
 var (
+	reportedTool  = regexp.MustCompile(`(?m)^harrier-tool-sha256: ([0-9a-f]{64})\s*$`)
 	reportedSHA   = regexp.MustCompile(`(?m)^harrier-sha256: ([0-9a-f]{64})\s*$`)
 	reportedBytes = regexp.MustCompile(`(?m)^harrier-bytes: ([0-9]+)\s*$`)
 )
+
+// parseToolSHA256 reads the SHA-256 of the tool binary the instance
+// fetched (and ran) from the capture script's output; "" when the script
+// did not get that far.
+func parseToolSHA256(stdout string) string {
+	if m := reportedTool.FindStringSubmatch(stdout); m != nil {
+		return m[1]
+	}
+	return ""
+}
 
 // parseMemoryOutput reads the image's SHA-256 and size from the capture
 // script's output; either is "" when the script did not get that far.

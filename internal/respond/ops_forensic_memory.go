@@ -170,6 +170,7 @@ func sendCapture(ctx context.Context, c *Clients, p map[string]string, uploadID 
 		out["Stdout"] = clipText(Redact(stdout), outputLimit)
 		out["Stderr"] = clipText(Redact(aws.ToString(inv.StandardErrorContent)), outputLimit)
 		out["SHA256"], out["Bytes"] = parseMemoryOutput(stdout)
+		out["ToolSHA256"] = parseToolSHA256(stdout)
 		reported = parsePartsOutput(stdout)
 	}
 	if errors.Is(err, ErrTimeout) {
