@@ -122,7 +122,7 @@ func TestCollectFailures(t *testing.T) {
 		tests := []struct {
 			name, toolURL, workDir, stderr string
 		}{
-			{"tool not found (404)", tool + "/missing", t.TempDir(), "404"},
+			{"tool not found (404)", tool + "/missing?token=s3cr3t-t0ken", t.TempDir(), "404"},
 			{"work directory in memory (tmpfs)", tool + "/avml", "/dev/shm", "in memory: the image cannot go there"},
 		}
 		for _, tc := range tests {
@@ -136,6 +136,7 @@ func TestCollectFailures(t *testing.T) {
 				}
 				log := &memLog{}
 				res, err := Apply(ctx, c, p, opts(log))
+				applyErr := err
 				if !errors.Is(err, ErrIncomplete) || !strings.Contains(si.ranErr, tc.stderr) {
 					t.Fatalf("err = %v; the script said %q", err, si.ranErr)
 				}
@@ -153,6 +154,15 @@ func TestCollectFailures(t *testing.T) {
 				col.Finish(ctx, c, acts)
 				if col.Memory.Failed == "" {
 					t.Errorf("record: %+v", col.Memory)
+				}
+				// the stderr quoted the literal tool URL: its query values
+				// reach neither the audit log, nor the record, nor the error
+				rec, _ := json.Marshal(col)
+				audit, _ := json.Marshal(log.recs)
+				for where, text := range map[string]string{"audit log": string(audit), "record": string(rec), "error": applyErr.Error()} {
+					if strings.Contains(text, "s3cr3t-t0ken") {
+						t.Errorf("the tool URL's token is in the %s: %s", where, text)
+					}
 				}
 			})
 		}

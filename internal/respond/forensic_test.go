@@ -72,13 +72,17 @@ type ssmInstance struct {
 	status   string // the invocation's status; Success runs the script
 	sent     []string
 	putURL   string // the first part's presigned URL
+	toolURL  string // the tool's URL as the script has it
 	ran      string // the script's stdout
 	ranErr   string // its stderr
 	exit     int
 	answered int
 }
 
-var partURL = regexp.MustCompile(`(?m)^  '(http[^']+)'`)
+var (
+	partURL   = regexp.MustCompile(`(?m)^  '(http[^']+)'`)
+	scriptURL = regexp.MustCompile(`-o "\$d/tool" '([^']+)'`)
+)
 
 // fakeTool serves a stand-in for AVML: a shell script that writes memory
 // as the image.
@@ -131,6 +135,9 @@ func (si *ssmInstance) answer(t *testing.T) func(w http.ResponseWriter, r *http.
 			if m := partURL.FindStringSubmatch(script); m != nil {
 				si.putURL = m[1]
 			}
+			if m := scriptURL.FindStringSubmatch(script); m != nil {
+				si.toolURL = m[1]
+			}
 			if si.status == "Success" {
 				cmd := exec.Command("bash", "-c", script)
 				var stdout, stderr bytes.Buffer
@@ -148,16 +155,18 @@ func (si *ssmInstance) answer(t *testing.T) func(w http.ResponseWriter, r *http.
 			body, _ := io.ReadAll(r.Body)
 			json.Unmarshal(body, &in)
 			si.answered++
-			status, stdout := si.status, ""
+			status, stdout, stderr := si.status, "", si.ranErr
 			if status == "Success" {
 				if si.exit != 0 {
 					status = "Failed"
+					// as PowerShell does: the failing line, the literal URL in it
+					stderr += "At line:7 char:3\n+   Invoke-WebRequest -UseBasicParsing -Uri '" + si.toolURL + "' -OutFile x\n"
 				}
 				// a verbose tool echoing the URL: it must not reach the case
 				stdout = si.ran + "upload to " + si.putURL + "\n"
 			}
 			jsonOut(map[string]any{"CommandId": in.CommandId, "InstanceId": in.InstanceId, "DocumentName": "AWS-RunShellScript", "PluginName": "aws:runShellScript",
-				"ResponseCode": si.exit, "Status": status, "StatusDetails": status, "StandardOutputContent": stdout, "StandardErrorContent": si.ranErr})
+				"ResponseCode": si.exit, "Status": status, "StatusDetails": status, "StandardOutputContent": stdout, "StandardErrorContent": stderr})
 			return true
 		}
 		return false

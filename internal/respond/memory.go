@@ -286,6 +286,47 @@ func RedactParams(p map[string]string) map[string]string {
 	return out
 }
 
+// RedactTool removes from text (a command's output, an error) what of the
+// tool's URL may grant access: the literal URL (as given, and as the shell
+// and PowerShell quotings of the script carry it) becomes its redacted
+// form, and any of its query values (raw or decoded) or user information
+// left elsewhere becomes REDACTED. Values shorter than 4 characters are
+// left: they grant nothing and would mangle the text.
+func RedactTool(s, toolURL string) string {
+	if toolURL == "" || s == "" {
+		return s
+	}
+	shown := redactURL(toolURL)
+	for _, form := range []string{toolURL, strings.ReplaceAll(toolURL, "'", "''"), strings.ReplaceAll(toolURL, "'", `'\''`)} {
+		s = strings.ReplaceAll(s, form, shown)
+	}
+	u, err := url.Parse(toolURL)
+	if err != nil {
+		return s
+	}
+	var secrets []string
+	for _, kv := range strings.Split(u.RawQuery, "&") {
+		_, v, _ := strings.Cut(kv, "=")
+		secrets = append(secrets, v)
+		if dv, err := url.QueryUnescape(v); err == nil {
+			secrets = append(secrets, dv)
+		}
+	}
+	if u.User != nil {
+		secrets = append(secrets, u.User.Username())
+		if pw, ok := u.User.Password(); ok {
+			secrets = append(secrets, pw)
+		}
+	}
+	sort.Slice(secrets, func(i, j int) bool { return len(secrets[i]) > len(secrets[j]) })
+	for _, v := range secrets {
+		if len(v) >= 4 && v != "REDACTED" {
+			s = strings.ReplaceAll(s, v, "REDACTED")
+		}
+	}
+	return s
+}
+
 // redactURL keeps a URL's scheme, host and path (what the responder needs
 // to recognise it) and replaces its user information and query values.
 func redactURL(s string) string {

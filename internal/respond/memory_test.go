@@ -155,3 +155,22 @@ func TestMemoryParts(t *testing.T) {
 		})
 	}
 }
+
+func TestRedactTool(t *testing.T) {
+	tool := "https://ops:pa55word@mirror.example/avml?token=s3cr3t%2Bvalue&sig=abcdef&v=1"
+	tests := []struct{ name, in, want string }{
+		{"the literal URL", "fetch " + tool + " failed", "fetch https://REDACTED@mirror.example/avml?sig=REDACTED&token=REDACTED&v=REDACTED failed"},
+		{"PowerShell's quoting", "-Uri '" + tool + "'", "-Uri 'https://REDACTED@mirror.example/avml?sig=REDACTED&token=REDACTED&v=REDACTED'"},
+		{"a value alone, raw and decoded", "token s3cr3t%2Bvalue or s3cr3t+value; pass pa55word", "token REDACTED or REDACTED; pass REDACTED"},
+		{"short values left", "v=1 ok", "v=1 ok"},
+		{"nothing of it", "curl: (22) 404", "curl: (22) 404"},
+	}
+	for _, tc := range tests {
+		if got := RedactTool(tc.in, tool); got != tc.want {
+			t.Errorf("%s: %q\nwant %q", tc.name, got, tc.want)
+		}
+	}
+	if got := RedactTool("x", ""); got != "x" {
+		t.Errorf("no tool URL: %q", got)
+	}
+}

@@ -18,18 +18,22 @@ import (
 )
 
 // redactedError is an error whose text went through Redact (AWS may echo
-// a request's parameters, the presigned URL among them); errors.Is and As
-// still see the cause.
-type redactedError struct{ err error }
+// a request's parameters, the presigned URL among them) and RedactTool
+// (the command's stderr may quote the tool's URL); errors.Is and As still
+// see the cause.
+type redactedError struct {
+	err     error
+	toolURL string
+}
 
-func (e redactedError) Error() string { return Redact(e.err.Error()) }
+func (e redactedError) Error() string { return RedactTool(Redact(e.err.Error()), e.toolURL) }
 func (e redactedError) Unwrap() error { return e.err }
 
-func redactErr(err error) error {
+func redactErr(err error, toolURL string) error {
 	if err == nil {
 		return nil
 	}
-	return redactedError{err}
+	return redactedError{err, toolURL}
 }
 
 // outputLimit bounds the command output kept in the audit log and case:
@@ -47,7 +51,13 @@ func registerMemory() {
 	Register(Op{Service: "ssm", API: "SendCommand", Read: readMemoryObject,
 		Call: func(ctx context.Context, c *Clients, p map[string]string) (any, map[string]string, error) {
 			out, err := captureMemory(ctx, c, p)
-			return out, out, redactErr(err)
+			// PowerShell prints the failing line, the literal tool URL in
+			// it; curl or the tool may echo it too: nothing recorded or
+			// printed keeps its query values or user information
+			for k, v := range out {
+				out[k] = RedactTool(v, p["ToolURL"])
+			}
+			return out, out, redactErr(err, p["ToolURL"])
 		},
 		Reverse: func(p map[string]string, _ State, _ map[string]string) (Step, bool, string) {
 			return Step{}, false, fmt.Sprintf("a memory capture cannot be undone; the image stays in s3://%s/%s as evidence (the script removed its tool and local copy from the instance)", p["Bucket"], p["Key"])
