@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 )
 
@@ -17,7 +18,8 @@ const ActionsFile = "actions.jsonl"
 // AppendAction adds one record to the audit log and syncs it to disk: a
 // change made in AWS is on record before harrier moves on to the next one,
 // so a crash leaves no applied change unrecorded. rec is encoded as one
-// line of JSON.
+// line of JSON object, its first key the link to the line before
+// (PrevKey, actions_chain.go).
 func (c *Case) AppendAction(rec any) error {
 	line, err := json.Marshal(rec)
 	if err != nil {
@@ -28,9 +30,18 @@ func (c *Case) AppendAction(rec any) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	f, err := os.OpenFile(c.Path(ActionsFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	f, err := os.OpenFile(c.Path(ActionsFile), os.O_CREATE|os.O_RDWR|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("audit log: %w", err)
+	}
+	old, err := io.ReadAll(f)
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("audit log: %w", err)
+	}
+	if line, err = chain(line, lastLine(old)); err != nil {
+		f.Close()
+		return err
 	}
 	if _, err := f.Write(append(line, '\n')); err != nil {
 		f.Close()

@@ -95,11 +95,10 @@ func runCollectInstance(ctx context.Context, e *env, args []string) error {
 	}
 	defer c.Close()
 	f.target.session = "harrier-collect"
-	cfg, err := f.target.load(ctx)
+	cfg, clients, err := f.target.respondSetup(ctx)
 	if err != nil {
 		return err
 	}
-	clients := respondClients(cfg)
 	clients.Forensic = forensicClients(cfg, e.stderr, *memTimeout)
 	p, err := respond.Begin(ctx, clients, c.Meta.ID, "instance "+id, c.Now().UTC().Truncate(time.Second))
 	if err != nil {
@@ -132,6 +131,7 @@ func runCollectInstance(ctx context.Context, e *env, args []string) error {
 			return c.AppendAction(a)
 		}})
 	writeOutcomes(e.stderr, c, res)
+	recordActionsHead(e, c, p.ID, res)
 	if len(res.Applied()) == 0 && applyErr != nil {
 		return applyErr
 	}
@@ -187,10 +187,10 @@ func writeCollection(w io.Writer, col *respond.Collection) {
 		case m.Skipped != "":
 			fmt.Fprintf(w, "memory: not captured: %s\n", safe(m.Skipped))
 		case m.Failed != "":
-			fmt.Fprintf(w, "memory: FAILED (SSM command %s, the snapshots were taken regardless): %s\n", orDash(m.CommandID), safe(m.Failed))
+			fmt.Fprintf(w, "memory: FAILED (SSM command %s, tool sha256 %s, the snapshots were taken regardless): %s\n", orDash(m.CommandID), orDash(m.ToolSHA256), safe(m.Failed))
 		case m.SHA256 != "":
-			fmt.Fprintf(w, "memory: s3://%s/%s, %s bytes, sha256 %s (computed on the instance), S3 ETag %s, version %s, SSM command %s\n",
-				safe(m.Bucket), safe(m.Key), safe(m.ObjectBytes), m.SHA256, orDash(m.ETag), orDash(m.VersionID), safe(m.CommandID))
+			fmt.Fprintf(w, "memory: s3://%s/%s, %s bytes, sha256 %s (computed on the instance), S3 ETag %s, version %s, SSM command %s, tool sha256 %s\n",
+				safe(m.Bucket), safe(m.Key), safe(m.ObjectBytes), m.SHA256, orDash(m.ETag), orDash(m.VersionID), safe(m.CommandID), orDash(m.ToolSHA256))
 			fmt.Fprintf(w, "\nto analyse it (%s):\n", respond.VolatilityNote(m.Tool))
 			for _, l := range m.Volatility {
 				fmt.Fprintf(w, "  %s\n", safe(l))

@@ -72,13 +72,9 @@ func runContain(ctx context.Context, e *env, args []string) error {
 	}
 	defer c.Close()
 	f.target.session = "harrier-contain"
-	cfg, err := f.target.load(ctx)
+	_, clients, err := f.target.respondSetup(ctx)
 	if err != nil {
 		return err
-	}
-	clients := respondClients(cfg)
-	if cr, err := cfg.Credentials.Retrieve(ctx); err == nil {
-		clients.CallerKey = cr.AccessKeyID // an identifier, compared with the key to contain; never printed
 	}
 	now := c.Now().UTC().Truncate(time.Second)
 	p, err := respond.Begin(ctx, clients, c.Meta.ID, kind+" "+name, now)
@@ -115,11 +111,9 @@ func runContain(ctx context.Context, e *env, args []string) error {
 			fmt.Fprintf(e.stderr, "harrier: note: the role sessions the keys obtained could not be listed from the case: %s\n", safe(err.Error()))
 		}
 	}
-	if p.AllowSelf {
-		for _, n := range p.Notes {
-			if strings.HasPrefix(n, "WARNING: ") {
-				fmt.Fprintf(e.stderr, "harrier: %s\n", safe(n))
-			}
+	for _, n := range p.Notes {
+		if strings.HasPrefix(n, "WARNING: ") {
+			fmt.Fprintf(e.stderr, "harrier: %s\n", safe(n))
 		}
 	}
 	return showAndApply(ctx, e, c, clients, p, f, "contain")
@@ -153,7 +147,24 @@ func showAndApply(ctx context.Context, e *env, c *casefile.Case, clients *respon
 	}
 	res, err := respond.Apply(ctx, clients, p, respond.ApplyOptions{Operator: c.Op, Now: c.Now, Record: func(a respond.Action) error { return c.AppendAction(a) }, Kind: kind})
 	writeOutcomes(e.stderr, c, res)
+	recordActionsHead(e, c, p.ID, res)
 	return err
+}
+
+// recordActionsHead records the audit log's head in the case after a run
+// that recorded anything (casefile.RecordActionsHead), so a later undo can
+// tell the log was edited consistently to its end. A failure is a warning:
+// the actions themselves are on record.
+func recordActionsHead(e *env, c *casefile.Case, run string, res respond.Result) {
+	for _, o := range res.Outcomes {
+		if o.ActionID == "" {
+			continue
+		}
+		if _, err := c.RecordActionsHead(run); err != nil {
+			fmt.Fprintf(e.stderr, "harrier: warning: the audit log's head could not be recorded in the case: %s\n", safe(err.Error()))
+		}
+		return
+	}
 }
 
 // writePlan prints a plan for a responder: who and where, then each step

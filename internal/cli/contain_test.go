@@ -116,6 +116,21 @@ func TestContainAndUndo(t *testing.T) {
 	if _, errOut, code := harrier(t, "undo", "no-such-run", "--case", caseDir); code != ExitUsage || !strings.Contains(errOut, "no applied action") {
 		t.Errorf("unknown id: exit %d %s", code, errOut)
 	}
+	// each apply run's head is in the case; a consistent edit of one line
+	// (the key and the user changed together) is refused, naming the line
+	// after it, whose link no longer matches
+	if _, err := os.Stat(filepath.Join(caseDir, "evidence", "harrier", "actions", first.Run, "actions-head.json")); err != nil {
+		t.Errorf("the audit log's head was not recorded: %v", err)
+	}
+	edited := strings.Replace(string(b), key, "AKIAOTHERUSER0000001", -1)
+	edited = strings.Replace(edited, `"mallory"`, `"alice"`, -1)
+	rest, _ := os.ReadFile(filepath.Join(caseDir, "actions.jsonl"))
+	if err := os.WriteFile(filepath.Join(caseDir, "actions.jsonl"), []byte(edited+string(rest[len(b):])), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := harrier(t, "undo", first.ID, "--case", caseDir); code != ExitError || !strings.Contains(errOut, "actions.jsonl line 2") || !strings.Contains(errOut, "refusing to undo") {
+		t.Errorf("edited log: exit %d %s", code, errOut)
+	}
 	if out, _, code := harrier(t, "contain", "--print-iam-policy"); code != 0 || !strings.Contains(out, `"iam:UpdateAccessKey"`) {
 		t.Errorf("policy: %d %s", code, out)
 	}
@@ -138,6 +153,20 @@ func TestContainSelf(t *testing.T) {
 	t.Setenv("AWS_ACCESS_KEY_ID", aws.ToString(k.AccessKey.AccessKeyId))
 	t.Setenv("AWS_SECRET_ACCESS_KEY", aws.ToString(k.AccessKey.SecretAccessKey))
 	caseDir := filepath.Join(t.TempDir(), "case")
+	// a responder role assumed with the responder's own key: by --role-arn,
+	// or by a profile's role_arn/source_profile
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`
+	if _, err := ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("Admin"), AssumeRolePolicyDocument: aws.String(trust)}); err != nil {
+		t.Fatal(err)
+	}
+	admin := "arn:aws:iam::123456789012:role/Admin"
+	conf := filepath.Join(t.TempDir(), "config")
+	if err := os.WriteFile(conf, []byte("[profile src]\naws_access_key_id = "+aws.ToString(k.AccessKey.AccessKeyId)+
+		"\naws_secret_access_key = "+aws.ToString(k.AccessKey.SecretAccessKey)+"\nendpoint_url = "+srv.URL+"\n\n[profile chained]\nrole_arn = "+admin+
+		"\nsource_profile = src\nregion = us-east-1\nendpoint_url = "+srv.URL+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_CONFIG_FILE", conf)
 	tests := []struct {
 		name string
 		args []string
@@ -145,8 +174,18 @@ func TestContainSelf(t *testing.T) {
 		want string
 	}{
 		{"own user refused", []string{"contain", "user", "responder", "--case", caseDir, "--apply", "--account", "123456789012"}, ExitError, "own identity"},
+		{"--role-arn: the base user refused", []string{"contain", "user", "responder", "--case", caseDir, "--role-arn", admin, "--apply", "--account", "123456789012"},
+			ExitError, "assumed with the credentials of arn:aws:iam::123456789012:user/responder"},
+		{"--role-arn: the base key refused", []string{"contain", "key", aws.ToString(k.AccessKey.AccessKeyId), "--case", caseDir, "--role-arn", admin, "--apply", "--account", "123456789012"},
+			ExitError, "the one these credentials use"},
 		{"own key refused", []string{"contain", "key", aws.ToString(k.AccessKey.AccessKeyId), "--case", caseDir}, ExitError, "the one these credentials use"},
 		{"allowed with a warning", []string{"contain", "user", "responder", "--case", caseDir, "--allow-self"}, ExitOK, "harrier: WARNING: user responder is the caller"},
+	}
+	// a profile chain: the SDK's own AssumeRole of a profile ignores the
+	// endpoint settings, so the chain's resolution is checked directly
+	chain, notes := profileChain(ctx, awsTarget{profile: "chained"}, 0)
+	if len(chain) != 1 || chain[0].ARN != "arn:aws:iam::123456789012:user/responder" || chain[0].Key != aws.ToString(k.AccessKey.AccessKeyId) || len(notes) != 0 {
+		t.Errorf("profile chain: %+v %v", chain, notes)
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -40,6 +40,11 @@ func runUndo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer c.Close()
+	// an edited log must not steer the reverse calls: the hash chain and
+	// the heads recorded in the manifest are checked first
+	if _, err := c.VerifyActions(); err != nil {
+		return fmt.Errorf("refusing to undo from this audit log: %w; nothing was done", err)
+	}
 	recs, bad, err := c.Actions()
 	if err != nil {
 		return err

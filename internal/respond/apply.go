@@ -133,9 +133,14 @@ func Begin(ctx context.Context, c *Clients, caseID, target string, now time.Time
 	}
 	now = now.UTC().Truncate(time.Second)
 	sum := sha256.Sum256([]byte(target + "\x00" + now.Format(time.RFC3339Nano)))
-	return &Plan{ID: now.Format("20060102T150405Z") + "-" + hex.EncodeToString(sum[:])[:4], Case: caseID, Target: target,
+	p := &Plan{ID: now.Format("20060102T150405Z") + "-" + hex.EncodeToString(sum[:])[:4], Case: caseID, Target: target,
 		Account: aws.ToString(id.Account), Caller: aws.ToString(id.Arn), Region: c.Region, Created: now,
-		Notes: []string{}, Reach: []string{}, Sessions: []Session{}, Neighbours: []string{}, CallerKey: c.CallerKey}, nil
+		Notes: []string{}, Reach: []string{}, Sessions: []Session{}, Neighbours: []string{}, CallerKey: c.CallerKey,
+		Chain: append([]Identity(nil), c.Chain...)}
+	for _, n := range c.ChainNotes {
+		p.Notes = append(p.Notes, "WARNING: "+n)
+	}
+	return p, nil
 }
 
 // Apply makes a plan's calls in order. Before anything it checks that the

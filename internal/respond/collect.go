@@ -88,9 +88,12 @@ type Memory struct {
 	Step     string `json:"step"`
 	Skipped  string `json:"skipped,omitempty"`
 
-	CommandID   string `json:"command_id,omitempty"`
-	Status      string `json:"status,omitempty"`
-	SHA256      string `json:"sha256,omitempty"` // as the instance computed it before upload
+	CommandID string `json:"command_id,omitempty"`
+	Status    string `json:"status,omitempty"`
+	SHA256    string `json:"sha256,omitempty"` // as the instance computed it before upload
+	// ToolSHA256 is the SHA-256 of the tool binary the instance fetched
+	// and ran, as it computed it: which binary made the image.
+	ToolSHA256  string `json:"tool_sha256,omitempty"`
 	Bytes       string `json:"bytes,omitempty"`
 	ObjectBytes string `json:"object_bytes,omitempty"` // S3's size of the object
 	// ETag and VersionId are S3's own, from CompleteMultipartUpload: the
@@ -129,8 +132,9 @@ type Collection struct {
 
 var accountID = regexp.MustCompile(`^[0-9]{12}$`)
 
-// PlanCollect plans the forensic acquisition of an EC2 instance: memory
-// first when asked (volatile evidence before disk), then a snapshot of
+// PlanCollect plans the forensic acquisition of an EC2 instance: every
+// volume kept past a termination first (DeleteOnTermination false), memory
+// next when asked (volatile evidence before disk), then a snapshot of
 // every attached EBS volume tagged with the case, instance, device and
 // time; then, when asked, the snapshots shared with a forensic account
 // (aws/ebs-encrypted ones first copied under a customer-managed key), and
@@ -156,13 +160,10 @@ func PlanCollect(ctx context.Context, c *Clients, p *Plan, id string, o CollectO
 	if col.Volumes, err = instanceVolumes(ctx, f, inst); err != nil {
 		return nil, err
 	}
-	if o.Memory {
-		if err := planMemory(ctx, c, p, col, o); err != nil {
-			return nil, err
-		}
-	}
 	// a volume deleted with its instance is evidence lost if anyone (or
-	// Auto Scaling) terminates it: keep every volume
+	// Auto Scaling) terminates it: keep every volume, first (metadata
+	// only, seconds) so that a termination during the memory capture,
+	// which can take an hour, does not take the disks with it
 	for _, v := range col.Volumes {
 		if !v.DeleteOnTermination || v.Device == "" {
 			continue
@@ -172,6 +173,11 @@ func PlanCollect(ctx context.Context, c *Clients, p *Plan, id string, o CollectO
 			After:  State{"value": "false"},
 			Effect: fmt.Sprintf("keep volume %s (%s) if the instance is terminated: DeleteOnTermination false", v.VolumeID, v.Device),
 			Undo:   "set DeleteOnTermination back to true"}); err != nil {
+			return nil, err
+		}
+	}
+	if o.Memory {
+		if err := planMemory(ctx, c, p, col, o); err != nil {
 			return nil, err
 		}
 	}

@@ -108,10 +108,11 @@ func planMemory(ctx context.Context, c *Clients, p *Plan, col *Collection, o Col
 			return err
 		}
 		params["PartBytes"], params["Parts"] = strconv.FormatInt(partBytes, 10), strconv.Itoa(n)
+		params["ImageBytes"] = strconv.FormatInt(ImageBytes(memMiB), 10) // the script checks the work directory has room
 		parts = fmt.Sprintf(" in up to %d parts of %d MiB (S3 multipart, for %d MiB of RAM)", n, partBytes>>20, memMiB)
 	}
 	s := Step{Op: "ssm:SendCommand", Resource: col.Instance, Params: params,
-		Effect: fmt.Sprintf("capture memory with %s through %s, then upload it to s3://%s/%s"+parts+" with presigned UploadPart URLs (made when applied, valid %s at most) and hash it on the instance. "+
+		Effect: fmt.Sprintf("capture memory with %s through %s, then upload it to s3://%s/%s"+parts+" with presigned UploadPart URLs (made when applied, valid %s at most) and hash it on the instance; the tool binary's SHA-256 is computed there too and recorded. "+
 			"THIS CHANGES THE INSTANCE: it downloads the tool to %s, writes the image there (as large as its RAM) before the upload, and uses CPU; the files are removed after, their blocks may stay on the disk the snapshots then take. "+
 			"Best effort: if the capture fails, that is recorded and the snapshots are taken regardless",
 			tool, m.Document, o.MemoryBucket, m.Key, min(orDefault(c.Forensic.CommandTimeout, DefaultCommandTimeout), PresignMax), where),

@@ -105,7 +105,7 @@ func (col *Collection) Finish(ctx context.Context, c *Clients, acts []Action) {
 			if a.Run == col.Run && a.ID == col.Run+"."+m.Step {
 				o := a.Outputs
 				m.CommandID, m.Status, m.SHA256, m.Bytes, m.ObjectBytes = o["CommandId"], o["Status"], o["SHA256"], o["Bytes"], o["ObjectBytes"]
-				m.ETag, m.VersionID = o["ETag"], o["VersionId"]
+				m.ETag, m.VersionID, m.ToolSHA256 = o["ETag"], o["VersionId"], o["ToolSHA256"]
 				m.Stdout, m.Stderr = Redact(o["Stdout"]), Redact(o["Stderr"])
 				if a.Status == "failed" {
 					m.Failed = Redact(a.Error)

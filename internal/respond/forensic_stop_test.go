@@ -61,23 +61,23 @@ func TestCollectFailures(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if p.Steps[0].Skip == "" || !strings.Contains(p.Steps[0].Skip, "not an SSM managed instance") || !strings.Contains(p.Steps[0].Skip, "AmazonSSMManagedInstanceCore") ||
+		if memoryStep(p).Skip == "" || !strings.Contains(memoryStep(p).Skip, "not an SSM managed instance") || !strings.Contains(memoryStep(p).Skip, "AmazonSSMManagedInstanceCore") ||
 			col.Memory.Skipped == "" {
-			t.Fatalf("memory step %+v", p.Steps[0])
+			t.Fatalf("memory step %+v", memoryStep(p))
 		}
 		log := &memLog{}
 		sleeps := clock.sleeps
 		res, err := Apply(ctx, c, p, opts(log))
 		// the root volume kept past termination, and both snapshots
-		if err != nil || res.Outcomes[0].Status != "skipped" || len(res.Applied()) != 3 || len(si.sent) != 0 || clock.sleeps != sleeps {
+		if err != nil || res.Outcomes[memoryAt(res)].Status != "skipped" || len(res.Applied()) != 3 || len(si.sent) != 0 || clock.sleeps != sleeps {
 			t.Errorf("apply: %v %+v, %d commands, %d sleeps", err, res.Outcomes, len(si.sent), clock.sleeps-sleeps)
 		}
 	})
 	t.Run("agent offline", func(t *testing.T) {
 		si.ping = "ConnectionLost"
 		p, _, err := plan(mem)
-		if err != nil || !strings.Contains(p.Steps[0].Skip, "ConnectionLost") {
-			t.Fatalf("%v %+v", err, p.Steps[0])
+		if err != nil || !strings.Contains(memoryStep(p).Skip, "ConnectionLost") {
+			t.Fatalf("%v %+v", err, memoryStep(p))
 		}
 	})
 	t.Run("capture never ends", func(t *testing.T) {
@@ -97,7 +97,7 @@ func TestCollectFailures(t *testing.T) {
 			t.Errorf("waited %s on the injected clock, want the 1h bound", waited)
 		}
 		// the capture is best effort: its failure is recorded, the snapshots still taken
-		if res.Outcomes[0].Status != "failed" || res.Outcomes[1].Status != "applied" || len(res.Applied()) != 2 {
+		if res.Outcomes[memoryAt(res)].Status != "failed" || res.Outcomes[memoryAt(res)+1].Status != "applied" || len(res.Applied()) != 2 {
 			t.Errorf("outcomes %+v", res.Outcomes)
 		}
 		if n := len(snapshotsOf(t, c, tagFilter(TagRun, p.ID))); n != 2 {
@@ -122,7 +122,7 @@ func TestCollectFailures(t *testing.T) {
 		tests := []struct {
 			name, toolURL, workDir, stderr string
 		}{
-			{"tool not found (404)", tool + "/missing", t.TempDir(), "404"},
+			{"tool not found (404)", tool + "/missing?token=s3cr3t-t0ken", t.TempDir(), "404"},
 			{"work directory in memory (tmpfs)", tool + "/avml", "/dev/shm", "in memory: the image cannot go there"},
 		}
 		for _, tc := range tests {
@@ -136,10 +136,11 @@ func TestCollectFailures(t *testing.T) {
 				}
 				log := &memLog{}
 				res, err := Apply(ctx, c, p, opts(log))
+				applyErr := err
 				if !errors.Is(err, ErrIncomplete) || !strings.Contains(si.ranErr, tc.stderr) {
 					t.Fatalf("err = %v; the script said %q", err, si.ranErr)
 				}
-				if res.Outcomes[0].Status != "failed" || len(res.Applied()) != 2 || len(snapshotsOf(t, c, tagFilter(TagRun, p.ID))) != 2 {
+				if res.Outcomes[memoryAt(res)].Status != "failed" || len(res.Applied()) != 2 || len(snapshotsOf(t, c, tagFilter(TagRun, p.ID))) != 2 {
 					t.Errorf("outcomes %+v", res.Outcomes)
 				}
 				acts := log.actions(t)
@@ -153,6 +154,15 @@ func TestCollectFailures(t *testing.T) {
 				col.Finish(ctx, c, acts)
 				if col.Memory.Failed == "" {
 					t.Errorf("record: %+v", col.Memory)
+				}
+				// the stderr quoted the literal tool URL: its query values
+				// reach neither the audit log, nor the record, nor the error
+				rec, _ := json.Marshal(col)
+				audit, _ := json.Marshal(log.recs)
+				for where, text := range map[string]string{"audit log": string(audit), "record": string(rec), "error": applyErr.Error()} {
+					if strings.Contains(text, "s3cr3t-t0ken") {
+						t.Errorf("the tool URL's token is in the %s: %s", where, text)
+					}
 				}
 			})
 		}
@@ -209,4 +219,15 @@ func TestCollectFailures(t *testing.T) {
 			}
 		}
 	})
+}
+
+// memoryAt is the index of the memory capture's outcome: the volumes'
+// DeleteOnTermination steps come before it.
+func memoryAt(res Result) int {
+	for i, o := range res.Outcomes {
+		if o.Step.Op == "ssm:SendCommand" {
+			return i
+		}
+	}
+	return len(res.Outcomes) // none: an index out of range fails the test
 }

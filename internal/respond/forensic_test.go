@@ -72,13 +72,17 @@ type ssmInstance struct {
 	status   string // the invocation's status; Success runs the script
 	sent     []string
 	putURL   string // the first part's presigned URL
+	toolURL  string // the tool's URL as the script has it
 	ran      string // the script's stdout
 	ranErr   string // its stderr
 	exit     int
 	answered int
 }
 
-var partURL = regexp.MustCompile(`(?m)^  '(http[^']+)'`)
+var (
+	partURL   = regexp.MustCompile(`(?m)^  '(http[^']+)'`)
+	scriptURL = regexp.MustCompile(`-o "\$d/tool" '([^']+)'`)
+)
 
 // fakeTool serves a stand-in for AVML: a shell script that writes memory
 // as the image.
@@ -131,6 +135,9 @@ func (si *ssmInstance) answer(t *testing.T) func(w http.ResponseWriter, r *http.
 			if m := partURL.FindStringSubmatch(script); m != nil {
 				si.putURL = m[1]
 			}
+			if m := scriptURL.FindStringSubmatch(script); m != nil {
+				si.toolURL = m[1]
+			}
 			if si.status == "Success" {
 				cmd := exec.Command("bash", "-c", script)
 				var stdout, stderr bytes.Buffer
@@ -148,16 +155,18 @@ func (si *ssmInstance) answer(t *testing.T) func(w http.ResponseWriter, r *http.
 			body, _ := io.ReadAll(r.Body)
 			json.Unmarshal(body, &in)
 			si.answered++
-			status, stdout := si.status, ""
+			status, stdout, stderr := si.status, "", si.ranErr
 			if status == "Success" {
 				if si.exit != 0 {
 					status = "Failed"
+					// as PowerShell does: the failing line, the literal URL in it
+					stderr += "At line:7 char:3\n+   Invoke-WebRequest -UseBasicParsing -Uri '" + si.toolURL + "' -OutFile x\n"
 				}
 				// a verbose tool echoing the URL: it must not reach the case
 				stdout = si.ran + "upload to " + si.putURL + "\n"
 			}
 			jsonOut(map[string]any{"CommandId": in.CommandId, "InstanceId": in.InstanceId, "DocumentName": "AWS-RunShellScript", "PluginName": "aws:runShellScript",
-				"ResponseCode": si.exit, "Status": status, "StatusDetails": status, "StandardOutputContent": stdout, "StandardErrorContent": si.ranErr})
+				"ResponseCode": si.exit, "Status": status, "StatusDetails": status, "StandardOutputContent": stdout, "StandardErrorContent": stderr})
 			return true
 		}
 		return false
@@ -257,8 +266,9 @@ func TestCollectRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// the root volume is deleted with the instance unless told otherwise
-	want := "SendCommand,ModifyInstanceAttribute,CreateSnapshot,CreateSnapshot,ModifySnapshotAttribute,CopySnapshot,ModifySnapshotAttribute,CreateVolume,AttachVolume,CreateVolume,AttachVolume"
+	// the root volume is deleted with the instance unless told otherwise:
+	// kept first, before the memory capture that may take an hour
+	want := "ModifyInstanceAttribute,SendCommand,CreateSnapshot,CreateSnapshot,ModifySnapshotAttribute,CopySnapshot,ModifySnapshotAttribute,CreateVolume,AttachVolume,CreateVolume,AttachVolume"
 	if got := apis(p); got != want {
 		t.Fatalf("steps %s\nwant  %s", got, want)
 	}
@@ -272,8 +282,8 @@ func TestCollectRoundTrip(t *testing.T) {
 			t.Errorf("notes lack %q:\n%s", w, notes)
 		}
 	}
-	if !strings.Contains(p.Steps[0].Effect, "THIS CHANGES THE INSTANCE") {
-		t.Errorf("the memory step does not say it changes the instance: %s", p.Steps[0].Effect)
+	if m := memoryStep(p); !strings.Contains(m.Effect, "THIS CHANGES THE INSTANCE") {
+		t.Errorf("the memory step does not say it changes the instance: %s", m.Effect)
 	}
 	if len(snapshotsOf(t, c, tagFilter(CaseTag, "case-1"))) != 0 || len(si.sent) != 0 {
 		t.Fatal("planning changed something")
@@ -355,6 +365,16 @@ func TestCollectRoundTrip(t *testing.T) {
 	col.Finish(ctx, c, log.actions(t))
 	sum := sha256.Sum256(memory)
 	m := col.Memory
+	// the tool binary the instance ran is on record
+	resp, err := http.Get(tool + "/avml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if toolSum := sha256.Sum256(body); m.ToolSHA256 != hex.EncodeToString(toolSum[:]) || !strings.Contains(m.Stdout, "harrier-tool-sha256: "+m.ToolSHA256) {
+		t.Errorf("tool sha256 %q, want %x", m.ToolSHA256, toolSum)
+	}
 	if m.ETag == "" || !strings.HasSuffix(m.ETag, "-2") {
 		t.Errorf("S3's ETag of the two-part upload: %q", m.ETag)
 	}
@@ -394,4 +414,15 @@ func TestCollectRoundTrip(t *testing.T) {
 			t.Errorf("snapshot %s still shared: %v", aws.ToString(s.SnapshotId), st)
 		}
 	}
+}
+
+// memoryStep is the plan's memory capture (ssm:SendCommand), wherever it
+// is in the order; a zero step when there is none.
+func memoryStep(p *Plan) Step {
+	for _, s := range p.Steps {
+		if s.Op == "ssm:SendCommand" {
+			return s
+		}
+	}
+	return Step{}
 }

@@ -42,14 +42,17 @@ const DefaultMemoryDir = "/var/tmp"
 
 // MemoryScript is the script Run Command runs on the instance, one line a
 // command, as the SSM document takes it. It refuses a work directory in
-// memory (tmpfs, ramfs), fetches the tool (checking its SHA-256 when the
+// memory (tmpfs, ramfs) or of a type it cannot tell (df --output, else
+// stat -f), and one with less free space (df -P) than imageBytes, the
+// image's expected size (0: not checked); it fetches the tool (checking its SHA-256 when the
 // responder gave one) into a new private directory under workDir, writes
-// the image there, prints its SHA-256 and size ("harrier-sha256: HEX",
+// the image there, prints the tool's SHA-256 ("harrier-tool-sha256: HEX",
+// always: the binary that made the image is on record), the image's SHA-256 and size ("harrier-sha256: HEX",
 // "harrier-bytes: N"), uploads it in parts of partBytes, one presigned
 // UploadPart URL each (S3 multipart: a single PUT stops at 5 GB), printing
 // "harrier-part: N ETAG" for each, and removes the directory whatever
 // happens. The image is hashed on the instance before it leaves.
-func MemoryScript(tool, toolURL, toolSHA256, workDir string, partBytes int64, partURLs []string) []string {
+func MemoryScript(tool, toolURL, toolSHA256, workDir string, imageBytes, partBytes int64, partURLs []string) []string {
 	if tool == ToolWinPmem {
 		return winpmemScript(toolURL, toolSHA256, workDir, partBytes, partURLs)
 	}
@@ -65,12 +68,31 @@ func MemoryScript(tool, toolURL, toolSHA256, workDir string, partBytes int64, pa
 		"set -eu",
 		"command -v curl >/dev/null || { echo 'harrier: curl is needed on the instance' >&2; exit 3; }",
 		"umask 077",
-		"fs=$(df --output=fstype " + shQuote(w) + " | tail -n 1)",
-		`case "$fs" in tmpfs|ramfs) echo "harrier: "` + shQuote(w) + `" is $fs, in memory: the image cannot go there; give --memory-dir on a disk" >&2; exit 5;; esac`,
-		"d=$(mktemp -d " + shQuote(strings.TrimRight(w, "/")+"/harrier-mem.XXXXXX") + ")",
-		`trap 'rm -rf "$d"' EXIT`,
-		`curl -fsS -o "$d/tool" ` + shQuote(toolURL),
+		// the file system's type: df --output (GNU), else stat -f; a type
+		// it cannot tell is refused, not taken for a disk
+		"fs=$(df --output=fstype " + shQuote(w) + " 2>/dev/null | tail -n 1)",
+		`[ -n "$fs" ] || fs=$(stat -f -c %T ` + shQuote(w) + ` 2>/dev/null || true)`,
+		`case "$fs" in tmpfs|ramfs) echo "harrier: "` + shQuote(w) + `" is $fs, in memory: the image cannot go there; give --memory-dir on a disk" >&2; exit 5;;` +
+			` ''|UNKNOWN*) echo "harrier: the file system type of "` + shQuote(w) + `" is unknown (neither df --output nor stat -f tell it): give --memory-dir on a disk" >&2; exit 5;; esac`,
 	}
+	if imageBytes > 0 {
+		need := strconv.FormatInt(imageBytes, 10)
+		lines = append(lines,
+			"avail=$(df -P -k "+shQuote(w)+" 2>/dev/null | awk 'NR==2 {print $4}')",
+			`case "$avail" in ''|*[!0-9]*) echo "harrier: the free space of "`+shQuote(w)+`" is unknown (df -P): give --memory-dir on a disk with room" >&2; exit 7;; esac`,
+			`[ $(( avail * 1024 )) -ge `+need+` ] || { echo "harrier: "`+shQuote(w)+`" has $(( avail / 1024 )) MiB free; the image needs about `+strconv.FormatInt(imageBytes>>20, 10)+` MiB: give --memory-dir with room" >&2; exit 7; }`)
+	}
+	lines = append(lines,
+		"d=$(mktemp -d "+shQuote(strings.TrimRight(w, "/")+"/harrier-mem.XXXXXX")+")",
+		`trap 'rm -rf "$d"' EXIT`,
+		// a failed part must not cost the whole upload: curl retries, every
+		// error when it knows --retry-all-errors (7.71+), transient ones
+		// (timeouts, 408, 429, 5xx) when it is older
+		`retry="--retry 5"`,
+		`if curl --help all 2>/dev/null | grep -q -- --retry-all-errors; then retry="--retry 5 --retry-all-errors"; fi`,
+		`curl -fsS $retry -o "$d/tool" `+shQuote(toolURL),
+		// the binary that makes the image, whatever the responder named
+		`echo "harrier-tool-sha256: $(sha256sum "$d/tool" | cut -d' ' -f1)"`)
 	if toolSHA256 != "" {
 		lines = append(lines, `echo `+shQuote(toolSHA256)+`'  '"$d/tool" | sha256sum -c - >/dev/null || { echo 'harrier: the tool is not the one named by --memory-tool-sha256' >&2; exit 4; }`)
 	}
@@ -104,7 +126,7 @@ func MemoryScript(tool, toolURL, toolSHA256, workDir string, partBytes int64, pa
 		`  [ "$i" -lt "$n" ] || break`,
 		`  dd if=`+img+` of="$d/part" bs=1M skip=$(( i * `+strconv.FormatInt(mib, 10)+` )) count=`+strconv.FormatInt(mib, 10)+` status=none`,
 		`  i=$(( i + 1 ))`,
-		`  curl -fsS -o /dev/null -D "$d/headers" -T "$d/part" "$u"`,
+		`  curl -fsS $retry -o /dev/null -D "$d/headers" -T "$d/part" "$u"`,
 		`  echo "harrier-part: $i $(sed -n 's/^[Ee][Tt][Aa][Gg]: *//p' "$d/headers" | tr -d '\r"')"`,
 		"done",
 		`echo 'harrier-uploaded: ok'`)
@@ -122,6 +144,7 @@ func winpmemScript(toolURL, toolSHA256, workDir string, partBytes int64, partURL
 		"New-Item -ItemType Directory -Path $d | Out-Null",
 		"try {",
 		"  Invoke-WebRequest -UseBasicParsing -Uri " + psQuote(toolURL) + ` -OutFile "$d\winpmem.exe"`,
+		`  Write-Output ('harrier-tool-sha256: ' + (Get-FileHash -Algorithm SHA256 "$d\winpmem.exe").Hash.ToLower())`,
 	}
 	if toolSHA256 != "" {
 		lines = append(lines, `  if ((Get-FileHash -Algorithm SHA256 "$d\winpmem.exe").Hash.ToLower() -ne `+psQuote(strings.ToLower(toolSHA256))+`) { throw 'harrier: the tool is not the one named by --memory-tool-sha256' }`)
@@ -150,7 +173,10 @@ func winpmemScript(toolURL, toolSHA256, workDir string, partBytes int64, partURL
 		"    for ($i = 0; $i -lt $n; $i++) {",
 		"      $len = [math]::Min($p, $size - $i * $p); $buf = New-Object byte[] $len; $got = 0",
 		"      while ($got -lt $len) { $r = $f.Read($buf, $got, $len - $got); if ($r -le 0) { throw 'harrier: short read' }; $got += $r }",
-		"      $resp = Invoke-WebRequest -UseBasicParsing -Method Put -Body $buf -Uri $urls[$i]",
+		"      for ($try = 1; ; $try++) {",
+		"        try { $resp = Invoke-WebRequest -UseBasicParsing -Method Put -Body $buf -Uri $urls[$i]; break }",
+		"        catch { if ($try -ge 6) { throw ('harrier: part ' + ($i + 1) + ' failed ' + $try + ' times') }; Start-Sleep -Seconds ([math]::Pow(2, $try - 1)) }",
+		"      }",
 		`      Write-Output ('harrier-part: ' + ($i + 1) + ' ' + ($resp.Headers['ETag'] -replace '"', ''))`,
 		"    }",
 		"  } finally { $f.Close() }",
@@ -179,9 +205,20 @@ func Redact(s string) string {
 }
 
 var (
+	reportedTool  = regexp.MustCompile(`(?m)^harrier-tool-sha256: ([0-9a-f]{64})\s*$`)
 	reportedSHA   = regexp.MustCompile(`(?m)^harrier-sha256: ([0-9a-f]{64})\s*$`)
 	reportedBytes = regexp.MustCompile(`(?m)^harrier-bytes: ([0-9]+)\s*$`)
 )
+
+// parseToolSHA256 reads the SHA-256 of the tool binary the instance
+// fetched (and ran) from the capture script's output; "" when the script
+// did not get that far.
+func parseToolSHA256(stdout string) string {
+	if m := reportedTool.FindStringSubmatch(stdout); m != nil {
+		return m[1]
+	}
+	return ""
+}
 
 // parseMemoryOutput reads the image's SHA-256 and size from the capture
 // script's output; either is "" when the script did not get that far.
@@ -247,6 +284,47 @@ func RedactParams(p map[string]string) map[string]string {
 		out[k] = Redact(v)
 	}
 	return out
+}
+
+// RedactTool removes from text (a command's output, an error) what of the
+// tool's URL may grant access: the literal URL (as given, and as the shell
+// and PowerShell quotings of the script carry it) becomes its redacted
+// form, and any of its query values (raw or decoded) or user information
+// left elsewhere becomes REDACTED. Values shorter than 4 characters are
+// left: they grant nothing and would mangle the text.
+func RedactTool(s, toolURL string) string {
+	if toolURL == "" || s == "" {
+		return s
+	}
+	shown := redactURL(toolURL)
+	for _, form := range []string{toolURL, strings.ReplaceAll(toolURL, "'", "''"), strings.ReplaceAll(toolURL, "'", `'\''`)} {
+		s = strings.ReplaceAll(s, form, shown)
+	}
+	u, err := url.Parse(toolURL)
+	if err != nil {
+		return s
+	}
+	var secrets []string
+	for _, kv := range strings.Split(u.RawQuery, "&") {
+		_, v, _ := strings.Cut(kv, "=")
+		secrets = append(secrets, v)
+		if dv, err := url.QueryUnescape(v); err == nil {
+			secrets = append(secrets, dv)
+		}
+	}
+	if u.User != nil {
+		secrets = append(secrets, u.User.Username())
+		if pw, ok := u.User.Password(); ok {
+			secrets = append(secrets, pw)
+		}
+	}
+	sort.Slice(secrets, func(i, j int) bool { return len(secrets[i]) > len(secrets[j]) })
+	for _, v := range secrets {
+		if len(v) >= 4 && v != "REDACTED" {
+			s = strings.ReplaceAll(s, v, "REDACTED")
+		}
+	}
+	return s
 }
 
 // redactURL keeps a URL's scheme, host and path (what the responder needs

@@ -30,7 +30,7 @@ func memoryParts(memMiB, partMiB int64) (partBytes int64, parts int, err error) 
 	if memMiB <= 0 {
 		return 0, 0, fmt.Errorf("%w: the instance's memory size is unknown: give --memory-size-gib", ErrBadOption)
 	}
-	expected := (memMiB + memMiB/20 + 256) << 20
+	expected := ImageBytes(memMiB)
 	if partMiB > 0 {
 		partBytes = partMiB << 20
 		if partBytes < minPartBytes || partBytes > maxPartBytes {
@@ -48,3 +48,9 @@ func memoryParts(memMiB, partMiB int64) (partBytes int64, parts int, err error) 
 	}
 	return partBytes, int(n), nil
 }
+
+// ImageBytes is the size an image of memMiB of RAM is expected to reach:
+// RAM plus 5% and 256 MiB (the tool's headers and ranges beyond the usable
+// memory EC2 reports). The parts are sized for it, and the script checks
+// the work directory has that much free before it captures.
+func ImageBytes(memMiB int64) int64 { return (memMiB + memMiB/20 + 256) << 20 }

@@ -17,14 +17,14 @@ func TestMemoryScript(t *testing.T) {
 		{"avml", ToolAVML, "", "", []string{"set -eu", "df --output=fstype '/var/tmp'", "tmpfs|ramfs)", "mktemp -d '/var/tmp/harrier-mem.XXXXXX'",
 			`"$d/tool" "$d/mem.lime"`, `trap 'rm -rf "$d"' EXIT`, "harrier-sha256:", "p=536870912", "[ \"$n\" -le 2 ]",
 			"set -- \\\n  'https://b.s3.amazonaws.com/k?partNumber=1&X-Amz-Signature=abc&x='\\''y' \\\n  'https://b.s3.amazonaws.com/k?partNumber=2'\ni=0",
-			`bs=1M skip=$(( i * 512 )) count=512`, `-T "$d/part" "$u"`, "harrier-part: $i"}, []string{"insmod", "sha256sum -c", " '/tmp"}},
+			`bs=1M skip=$(( i * 512 )) count=512`, `-T "$d/part" "$u"`, "harrier-part: $i", `curl -fsS $retry`, "--retry 5 --retry-all-errors", `harrier-tool-sha256: $(sha256sum "$d/tool"`}, []string{"insmod", "sha256sum -c", " '/tmp"}},
 		{"lime with hash", ToolLiME, "ab12", "/mnt/scratch/", []string{"insmod \"$d/tool\" \"path=$d/mem.lime format=lime\"", "rmmod lime", "'/mnt/scratch/harrier-mem.XXXXXX'", "echo 'ab12'"}, []string{"chmod 700"}},
 		{"winpmem", ToolWinPmem, "AB12", "", []string{"$env:TEMP", `"$d\winpmem.exe" "$d\mem.raw"`, "-ne 'ab12'", "Get-FileHash -Algorithm SHA256", "finally",
-			"x=''y',", "$p = 536870912", "$urls[$i]", "harrier-part: "}, []string{"set -eu"}},
+			"x=''y',", "$p = 536870912", "$urls[$i]", "harrier-part: ", "if ($try -ge 6)", "Start-Sleep", `'harrier-tool-sha256: ' + (Get-FileHash -Algorithm SHA256 "$d\winpmem.exe")`}, []string{"set -eu"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := strings.Join(MemoryScript(tc.tool, "https://tools.example/t", tc.sha, tc.dir, 512<<20, urls), "\n")
+			s := strings.Join(MemoryScript(tc.tool, "https://tools.example/t", tc.sha, tc.dir, 0, 512<<20, urls), "\n")
 			for _, w := range tc.want {
 				if !strings.Contains(s, w) {
 					t.Errorf("script lacks %q:\n%s", w, s)
@@ -153,5 +153,24 @@ func TestMemoryParts(t *testing.T) {
 				t.Errorf("%d parts of %d MiB do not cover %d MiB", n, pb>>20, tc.memMiB)
 			}
 		})
+	}
+}
+
+func TestRedactTool(t *testing.T) {
+	tool := "https://ops:pa55word@mirror.example/avml?token=s3cr3t%2Bvalue&sig=abcdef&v=1"
+	tests := []struct{ name, in, want string }{
+		{"the literal URL", "fetch " + tool + " failed", "fetch https://REDACTED@mirror.example/avml?sig=REDACTED&token=REDACTED&v=REDACTED failed"},
+		{"PowerShell's quoting", "-Uri '" + tool + "'", "-Uri 'https://REDACTED@mirror.example/avml?sig=REDACTED&token=REDACTED&v=REDACTED'"},
+		{"a value alone, raw and decoded", "token s3cr3t%2Bvalue or s3cr3t+value; pass pa55word", "token REDACTED or REDACTED; pass REDACTED"},
+		{"short values left", "v=1 ok", "v=1 ok"},
+		{"nothing of it", "curl: (22) 404", "curl: (22) 404"},
+	}
+	for _, tc := range tests {
+		if got := RedactTool(tc.in, tool); got != tc.want {
+			t.Errorf("%s: %q\nwant %q", tc.name, got, tc.want)
+		}
+	}
+	if got := RedactTool("x", ""); got != "x" {
+		t.Errorf("no tool URL: %q", got)
 	}
 }

@@ -145,6 +145,22 @@ type Clients struct {
 	// CallerKey is the access key id of the credentials (not a secret: an
 	// identifier), so that a plan refuses to contain the key it runs on.
 	CallerKey string
+	// Chain are the identities behind the caller when it is an assumed
+	// role (--role-arn, or a profile's role_arn/source_profile): the base
+	// credentials that assume it. Containing any of them cuts off the
+	// caller as surely as containing the caller itself: every later
+	// AssumeRole fails.
+	Chain []Identity
+	// ChainNotes say what of the chain could not be resolved; Begin puts
+	// them in the plan's notes.
+	ChainNotes []string
+}
+
+// Identity is one set of credentials in the chain that reaches the
+// caller: its STS ARN and access key id (an identifier, never printed).
+type Identity struct {
+	ARN string `json:"arn"`
+	Key string `json:"-"`
 }
 
 // ErrNoClient means a step needs a service the Clients were not given.

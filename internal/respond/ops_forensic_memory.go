@@ -18,18 +18,22 @@ import (
 )
 
 // redactedError is an error whose text went through Redact (AWS may echo
-// a request's parameters, the presigned URL among them); errors.Is and As
-// still see the cause.
-type redactedError struct{ err error }
+// a request's parameters, the presigned URL among them) and RedactTool
+// (the command's stderr may quote the tool's URL); errors.Is and As still
+// see the cause.
+type redactedError struct {
+	err     error
+	toolURL string
+}
 
-func (e redactedError) Error() string { return Redact(e.err.Error()) }
+func (e redactedError) Error() string { return RedactTool(Redact(e.err.Error()), e.toolURL) }
 func (e redactedError) Unwrap() error { return e.err }
 
-func redactErr(err error) error {
+func redactErr(err error, toolURL string) error {
 	if err == nil {
 		return nil
 	}
-	return redactedError{err}
+	return redactedError{err, toolURL}
 }
 
 // outputLimit bounds the command output kept in the audit log and case:
@@ -47,7 +51,13 @@ func registerMemory() {
 	Register(Op{Service: "ssm", API: "SendCommand", Read: readMemoryObject,
 		Call: func(ctx context.Context, c *Clients, p map[string]string) (any, map[string]string, error) {
 			out, err := captureMemory(ctx, c, p)
-			return out, out, redactErr(err)
+			// PowerShell prints the failing line, the literal tool URL in
+			// it; curl or the tool may echo it too: nothing recorded or
+			// printed keeps its query values or user information
+			for k, v := range out {
+				out[k] = RedactTool(v, p["ToolURL"])
+			}
+			return out, out, redactErr(err, p["ToolURL"])
 		},
 		Reverse: func(p map[string]string, _ State, _ map[string]string) (Step, bool, string) {
 			return Step{}, false, fmt.Sprintf("a memory capture cannot be undone; the image stays in s3://%s/%s as evidence (the script removed its tool and local copy from the instance)", p["Bucket"], p["Key"])
@@ -136,7 +146,8 @@ func sendCapture(ctx context.Context, c *Clients, p map[string]string, uploadID 
 		}
 		urls[i] = req.URL
 	}
-	script := MemoryScript(p["Tool"], p["ToolURL"], p["ToolSHA256"], p["WorkDir"], partBytes, urls)
+	imageBytes, _ := strconv.ParseInt(p["ImageBytes"], 10, 64) // absent from older plans: 0, not checked
+	script := MemoryScript(p["Tool"], p["ToolURL"], p["ToolSHA256"], p["WorkDir"], imageBytes, partBytes, urls)
 	secs := strconv.Itoa(int(timeout / time.Second))
 	sent, err := f.SSM.SendCommand(ctx, &ssm.SendCommandInput{DocumentName: aws.String(out["Document"]), InstanceIds: []string{p["InstanceId"]},
 		Comment:        aws.String(clipText("harrier "+p["Run"]+" memory capture, case "+p["Case"], 100)),
@@ -169,6 +180,7 @@ func sendCapture(ctx context.Context, c *Clients, p map[string]string, uploadID 
 		out["Stdout"] = clipText(Redact(stdout), outputLimit)
 		out["Stderr"] = clipText(Redact(aws.ToString(inv.StandardErrorContent)), outputLimit)
 		out["SHA256"], out["Bytes"] = parseMemoryOutput(stdout)
+		out["ToolSHA256"] = parseToolSHA256(stdout)
 		reported = parsePartsOutput(stdout)
 	}
 	if errors.Is(err, ErrTimeout) {

@@ -85,6 +85,10 @@ type Plan struct {
 	// CallerKey is the access key id of the credentials planning (from
 	// Clients.CallerKey), compared with a key to contain.
 	CallerKey string `json:"-"`
+	// Chain are the identities behind the caller (Clients.Chain): the
+	// base credentials that assumed its role. The self checks refuse them
+	// too.
+	Chain []Identity `json:"chain,omitempty"`
 }
 
 // Session is a role session seen in the case's events (an AssumeRole*

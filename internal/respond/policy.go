@@ -4,7 +4,10 @@ package respond
 // reading the state each step changes, and the changes themselves; nothing
 // deletes a key, a user or an instance, and the EC2 deletions (and the
 // isolation group's rule changes) are allowed only on resources carrying
-// the harrier:case tag harrier puts on what it makes. `harrier contain --print-iam-policy`
+// the harrier:case tag harrier puts on what it makes. That tag protects
+// only because it cannot be put anywhere else: groups and ACLs are tagged
+// only as they are created (ec2:CreateAction), instances only with the
+// harrier:case key (aws:TagKeys), and nothing else is tagged or untagged. `harrier contain --print-iam-policy`
 // prints it; a test checks it names every registered op.
 const IAMPolicy = `{
   "Version": "2012-10-17",
@@ -24,11 +27,22 @@ const IAMPolicy = `{
       "Resource": "*"
     },
     {
-      "Sid": "HarrierContainIAMChange",
+      "Sid": "HarrierContainIAMUserChange",
       "Effect": "Allow",
-      "Action": ["iam:UpdateAccessKey", "iam:PutUserPolicy", "iam:DeleteUserPolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy",
-        "iam:DeleteLoginProfile", "iam:RemoveRoleFromInstanceProfile", "iam:AddRoleToInstanceProfile"],
-      "Resource": "*"
+      "Action": ["iam:UpdateAccessKey", "iam:PutUserPolicy", "iam:DeleteUserPolicy", "iam:DeleteLoginProfile"],
+      "Resource": "arn:aws:iam::*:user/*"
+    },
+    {
+      "Sid": "HarrierContainIAMRoleChange",
+      "Effect": "Allow",
+      "Action": ["iam:PutRolePolicy", "iam:DeleteRolePolicy"],
+      "Resource": "arn:aws:iam::*:role/*"
+    },
+    {
+      "Sid": "HarrierContainIAMProfileChange",
+      "Effect": "Allow",
+      "Action": ["iam:RemoveRoleFromInstanceProfile", "iam:AddRoleToInstanceProfile"],
+      "Resource": "arn:aws:iam::*:instance-profile/*"
     },
     {
       "Sid": "HarrierContainEC2Read",
@@ -40,10 +54,24 @@ const IAMPolicy = `{
     {
       "Sid": "HarrierContainEC2Change",
       "Effect": "Allow",
-      "Action": ["ec2:CreateTags", "ec2:DeleteTags", "ec2:ModifyInstanceAttribute", "ec2:CreateSecurityGroup",
+      "Action": ["ec2:ModifyInstanceAttribute", "ec2:CreateSecurityGroup",
         "ec2:ModifyNetworkInterfaceAttribute", "ec2:DisassociateIamInstanceProfile", "ec2:AssociateIamInstanceProfile",
         "ec2:CreateNetworkAcl", "ec2:ReplaceNetworkAclAssociation"],
       "Resource": "*"
+    },
+    {
+      "Sid": "HarrierContainTagInstanceCaseOnly",
+      "Effect": "Allow",
+      "Action": ["ec2:CreateTags", "ec2:DeleteTags"],
+      "Resource": "arn:aws:ec2:*:*:instance/*",
+      "Condition": {"ForAllValues:StringEquals": {"aws:TagKeys": ["harrier:case"]}, "Null": {"aws:TagKeys": "false"}}
+    },
+    {
+      "Sid": "HarrierContainTagOnCreate",
+      "Effect": "Allow",
+      "Action": ["ec2:CreateTags"],
+      "Resource": "*",
+      "Condition": {"StringEquals": {"ec2:CreateAction": ["CreateSecurityGroup", "CreateNetworkAcl"]}}
     },
     {
       "Sid": "HarrierContainEC2OnlyWhatHarrierMade",

@@ -214,3 +214,55 @@ func TestPolicyDeletesOnlyTagged(t *testing.T) {
 		}
 	}
 }
+
+// TestPolicyNoUnconditionedDeleteOrTag: no statement of either policy
+// allows a Delete*, CreateTags or DeleteTags on every resource without a
+// condition. Tagging anything would let a holder put harrier:case on any
+// group, ACL or volume and then delete it under the tag conditions;
+// CreateTags is allowed only at creation (ec2:CreateAction) or for the
+// harrier:case key alone (aws:TagKeys), DeleteTags only on instances.
+func TestPolicyNoUnconditionedDeleteOrTag(t *testing.T) {
+	for name, doc := range map[string]string{"contain": IAMPolicy, "collect": CollectIAMPolicy} {
+		var pol struct {
+			Statement []struct {
+				Sid       string
+				Action    []string
+				Resource  any
+				Condition map[string]map[string]any
+			}
+		}
+		if err := json.Unmarshal([]byte(doc), &pol); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, st := range pol.Statement {
+			everything := st.Resource == "*"
+			if rs, ok := st.Resource.([]any); ok {
+				for _, r := range rs {
+					everything = everything || r == "*"
+				}
+			}
+			for _, a := range st.Action {
+				_, api, _ := strings.Cut(a, ":")
+				if !strings.HasPrefix(api, "Delete") && api != "CreateTags" {
+					continue
+				}
+				if everything && len(st.Condition) == 0 {
+					t.Errorf("%s: %s (%s) is allowed on every resource without a condition", name, a, st.Sid)
+				}
+				switch a {
+				case "ec2:CreateTags":
+					if st.Condition["StringEquals"]["ec2:CreateAction"] == nil && st.Condition["ForAllValues:StringEquals"]["aws:TagKeys"] == nil {
+						t.Errorf("%s: %s (%s) is neither at creation nor limited to harrier's tag keys", name, a, st.Sid)
+					}
+					if st.Condition["ForAllValues:StringEquals"]["aws:TagKeys"] != nil && st.Resource != "arn:aws:ec2:*:*:instance/*" {
+						t.Errorf("%s: %s (%s) tags more than instances after creation: %v", name, a, st.Sid, st.Resource)
+					}
+				case "ec2:DeleteTags":
+					if st.Resource != "arn:aws:ec2:*:*:instance/*" || st.Condition["ForAllValues:StringEquals"]["aws:TagKeys"] == nil {
+						t.Errorf("%s: %s (%s) is not limited to harrier's tag on instances: %v", name, a, st.Sid, st.Resource)
+					}
+				}
+			}
+		}
+	}
+}

@@ -47,11 +47,20 @@ func parseCaller(arn string) callerIdentity {
 	return id
 }
 
+// identities are every identity in the caller's chain: the caller itself
+// first, then the base credentials that assumed its role.
+func (p *Plan) identities() []Identity {
+	return append([]Identity{{ARN: p.Caller, Key: p.CallerKey}}, p.Chain...)
+}
+
 // guardSelf refuses a target that is the caller's own (ErrSelf), or, when
 // the plan allows it, adds a warning to its notes. what says how the
-// target is the caller's, for the message.
-func (p *Plan) guardSelf(what string) error {
+// target is the caller's, for the message; as is the identity it is.
+func (p *Plan) guardSelf(what, as string) error {
 	msg := fmt.Sprintf("%s (you are %s)", what, p.Caller)
+	if as != p.Caller {
+		msg = fmt.Sprintf("%s (you are %s, assumed with the credentials of %s: containing them cuts off every later AssumeRole)", what, p.Caller, as)
+	}
 	if !p.AllowSelf {
 		return fmt.Errorf("%w: %s: containing it would cut off your own access; use other credentials, or --allow-self if you mean it", ErrSelf, msg)
 	}
@@ -59,32 +68,39 @@ func (p *Plan) guardSelf(what string) error {
 	return nil
 }
 
-// checkSelfUser guards a user's (or one of its keys') containment.
+// checkSelfUser guards a user's (or one of its keys') containment, against
+// every identity in the caller's chain.
 func (p *Plan) checkSelfUser(userARN, user, key string) error {
-	id := parseCaller(p.Caller)
-	switch {
-	case key != "" && p.CallerKey != "" && key == p.CallerKey:
-		return p.guardSelf("access key " + key + " is the one these credentials use")
-	case id.userARN != "" && (id.userARN == userARN || userARN == "" && id.user == user && id.account == p.Account):
-		return p.guardSelf("user " + user + " is the caller")
+	for _, who := range p.identities() {
+		id := parseCaller(who.ARN)
+		switch {
+		case key != "" && who.Key != "" && key == who.Key:
+			return p.guardSelf("access key "+key+" is the one these credentials use", who.ARN)
+		case id.userARN != "" && (id.userARN == userARN || userARN == "" && id.user == user && id.account == p.Account):
+			return p.guardSelf("user "+user+" is the caller", who.ARN)
+		}
 	}
 	return nil
 }
 
-// checkSelfRole guards a role's containment: the caller's session is one
-// of the role's.
+// checkSelfRole guards a role's containment: a session in the caller's
+// chain is one of the role's.
 func (p *Plan) checkSelfRole(role string) error {
-	if id := parseCaller(p.Caller); id.role != "" && id.role == role && id.account == p.Account {
-		return p.guardSelf("role " + role + " issued the session these credentials are")
+	for _, who := range p.identities() {
+		if id := parseCaller(who.ARN); id.role != "" && id.role == role && id.account == p.Account {
+			return p.guardSelf("role "+role+" issued the session these credentials are", who.ARN)
+		}
 	}
 	return nil
 }
 
-// checkSelfInstance guards an instance's containment: the caller's
-// credentials are the instance profile's session of that instance.
+// checkSelfInstance guards an instance's containment: credentials in the
+// caller's chain are the instance profile's session of that instance.
 func (p *Plan) checkSelfInstance(instance string) error {
-	if id := parseCaller(p.Caller); id.instance != "" && id.instance == instance {
-		return p.guardSelf("instance " + instance + " is where these credentials come from (its instance profile's session)")
+	for _, who := range p.identities() {
+		if id := parseCaller(who.ARN); id.instance != "" && id.instance == instance {
+			return p.guardSelf("instance "+instance+" is where these credentials come from (its instance profile's session)", who.ARN)
+		}
 	}
 	return nil
 }

@@ -66,6 +66,13 @@ func TestContainSelfRefused(t *testing.T) {
 	asUser := clientsAs(srv.URL, aws.ToString(own.AccessKey.AccessKeyId), aws.ToString(own.AccessKey.SecretAccessKey), "")
 	asRole := assume("ir", "alice")
 	asInstance := assume("app", inst)
+	// the role assumed with the responder's own key (--role-arn): the base
+	// identity is in the chain
+	asChained := assume("app", "harrier-contain")
+	asChained.Chain = []Identity{{ARN: "arn:aws:iam::123456789012:user/responder", Key: aws.ToString(own.AccessKey.AccessKeyId)}}
+	// and that role itself assumed from an instance's session
+	asChainedInstance := assume("ir", "harrier-contain")
+	asChainedInstance.Chain = []Identity{{ARN: "arn:aws:sts::123456789012:assumed-role/app/" + inst}}
 
 	tests := []struct {
 		name string
@@ -83,6 +90,16 @@ func TestContainSelfRefused(t *testing.T) {
 		{"another role", asRole, func(c *Clients, p *Plan) error { return PlanRole(ctx, c, p, "app", RoleOptions{Now: t0}) }, false},
 		{"own instance", asInstance, func(c *Clients, p *Plan) error { return PlanInstance(ctx, c, p, inst, InstanceOptions{}) }, true},
 		{"the instance's role", asInstance, func(c *Clients, p *Plan) error { return PlanRole(ctx, c, p, "app", RoleOptions{Now: t0}) }, true},
+		{"base user of an assumed role", asChained, func(c *Clients, p *Plan) error { return PlanUser(ctx, c, p, "responder") }, true},
+		{"base key of an assumed role", asChained, func(c *Clients, p *Plan) error { return PlanKey(ctx, c, p, aws.ToString(own.AccessKey.AccessKeyId)) }, true},
+		{"base user's other key", asChained, func(c *Clients, p *Plan) error {
+			return PlanKey(ctx, c, p, aws.ToString(second.AccessKey.AccessKeyId))
+		}, true},
+		{"another user behind an assumed role", asChained, func(c *Clients, p *Plan) error { return PlanUser(ctx, c, p, "mallory") }, false},
+		{"base role of a chained role", asChainedInstance, func(c *Clients, p *Plan) error { return PlanRole(ctx, c, p, "app", RoleOptions{Now: t0}) }, true},
+		{"base instance of a chained role", asChainedInstance, func(c *Clients, p *Plan) error {
+			return PlanInstance(ctx, c, p, inst, InstanceOptions{})
+		}, true},
 		{"another instance's user", asInstance, func(c *Clients, p *Plan) error { return PlanUser(ctx, c, p, "mallory") }, false},
 	}
 	for _, tc := range tests {
