@@ -88,8 +88,8 @@ func MemoryScript(tool, toolURL, toolSHA256, workDir string, imageBytes, partByt
 		// a failed part must not cost the whole upload: curl retries, every
 		// error when it knows --retry-all-errors (7.71+), transient ones
 		// (timeouts, 408, 429, 5xx) when it is older
-		`retry="--retry 5"`,
-		`if curl --help all 2>/dev/null | grep -q -- --retry-all-errors; then retry="--retry 5 --retry-all-errors"; fi`,
+		`retry="--retry 5 --retry-delay 2"`,
+		`if curl --help all 2>/dev/null | grep -q -- --retry-all-errors; then retry="--retry 5 --retry-delay 2 --retry-all-errors"; fi`,
 		`curl -fsS $retry -o "$d/tool" `+shQuote(toolURL),
 		// the binary that makes the image, whatever the responder named
 		`echo "harrier-tool-sha256: $(sha256sum "$d/tool" | cut -d' ' -f1)"`)

@@ -17,7 +17,7 @@ func TestMemoryScript(t *testing.T) {
 		{"avml", ToolAVML, "", "", []string{"set -eu", "df --output=fstype '/var/tmp'", "tmpfs|ramfs)", "mktemp -d '/var/tmp/harrier-mem.XXXXXX'",
 			`"$d/tool" "$d/mem.lime"`, `trap 'rm -rf "$d"' EXIT`, "harrier-sha256:", "p=536870912", "[ \"$n\" -le 2 ]",
 			"set -- \\\n  'https://b.s3.amazonaws.com/k?partNumber=1&X-Amz-Signature=abc&x='\\''y' \\\n  'https://b.s3.amazonaws.com/k?partNumber=2'\ni=0",
-			`bs=1M skip=$(( i * 512 )) count=512`, `-T "$d/part" "$u"`, "harrier-part: $i", `curl -fsS $retry`, "--retry 5 --retry-all-errors", `harrier-tool-sha256: $(sha256sum "$d/tool"`}, []string{"insmod", "sha256sum -c", " '/tmp"}},
+			`bs=1M skip=$(( i * 512 )) count=512`, `-T "$d/part" "$u"`, "harrier-part: $i", `curl -fsS $retry`, "--retry 5 --retry-delay 2 --retry-all-errors", `harrier-tool-sha256: $(sha256sum "$d/tool"`}, []string{"insmod", "sha256sum -c", " '/tmp"}},
 		{"lime with hash", ToolLiME, "ab12", "/mnt/scratch/", []string{"insmod \"$d/tool\" \"path=$d/mem.lime format=lime\"", "rmmod lime", "'/mnt/scratch/harrier-mem.XXXXXX'", "echo 'ab12'"}, []string{"chmod 700"}},
 		{"winpmem", ToolWinPmem, "AB12", "", []string{"$env:TEMP", `"$d\winpmem.exe" "$d\mem.raw"`, "-ne 'ab12'", "Get-FileHash -Algorithm SHA256", "finally",
 			"x=''y',", "$p = 536870912", "$urls[$i]", "harrier-part: ", "if ($try -ge 6)", "Start-Sleep", `'harrier-tool-sha256: ' + (Get-FileHash -Algorithm SHA256 "$d\winpmem.exe")`}, []string{"set -eu"}},
