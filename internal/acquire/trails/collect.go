@@ -367,6 +367,12 @@ func (c *collector) fetch(ctx context.Context, o object) int64 {
 	if c.sink.Have(rel, o.etag, o.size) {
 		c.mu.Lock()
 		c.st.Skipped++
+		// a digest in the case without its sidecar was stored unsigned:
+		// say so again, or a re-run would report the evidence whole
+		if o.kind == kindDigest && !c.sink.Have(side, o.etag, o.size) {
+			err := fmt.Errorf("s3://%s/%s has no signature in its S3 metadata: the digest is kept but cannot be verified", c.bucket, o.key)
+			c.st.Failed = append(c.st.Failed, Failure{Key: o.key, Unsigned: true, Error: err.Error(), Err: err})
+		}
 		c.mu.Unlock()
 		return 0
 	}

@@ -144,3 +144,30 @@ func coverageGaps(st Stats) string {
 	}
 	return strings.Join(rows, " ")
 }
+
+// TestCollectUnsignedDigestReportedAgain: a digest stored without its
+// signature is reported on every run, not only the one that stored it.
+func TestCollectUnsignedDigestReportedAgain(t *testing.T) {
+	ctx := context.Background()
+	srv := awstest.Moto(t)
+	api := s3.NewFromConfig(awstest.Config(srv.URL), awstest.PathStyle)
+	if _, err := api.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		t.Fatal(err)
+	}
+	key := keyPrefix + "/AWSLogs/" + acctA + "/CloudTrail-Digest/us-east-1/2026/03/01/" + acctA + "_CloudTrail-Digest_us-east-1_mgmt_us-east-1_20260301T010000Z.json.gz"
+	if _, err := api.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
+		Body: bytes.NewReader(gz(t, `{"awsAccountId":"111111111111","logFiles":[]}`))}); err != nil {
+		t.Fatal(err)
+	}
+	trail := Trail{Name: trailName, ARN: "arn:aws:cloudtrail:us-east-1:" + acctA + ":trail/" + trailName, HomeRegion: "us-east-1", Bucket: bucket, Prefix: keyPrefix}
+	c := openCase(t)
+	for run := 1; run <= 2; run++ {
+		st, err := Collect(ctx, api, trail, Options{Since: day(3, 1), Until: day(3, 2), Now: fixedNow}, CaseSink(c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(st.Failed) != 1 || !st.Failed[0].Unsigned || st.Failed[0].Key != key {
+			t.Errorf("run %d: failed %+v, want the unsigned digest", run, st.Failed)
+		}
+	}
+}
