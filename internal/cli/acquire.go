@@ -545,6 +545,27 @@ type lookupRun struct {
 	denied bool
 }
 
+// lookupWindow is the span of one event-history window: each is stored
+// with its own completion marker, so an interrupted run loses at most a
+// window's requests.
+const lookupWindow = 24 * time.Hour
+
+// addLookupStats sums the stats of a region's windows.
+func addLookupStats(a, b lookup.Stats) lookup.Stats {
+	a.Requests += b.Requests
+	a.Pages += b.Pages
+	a.Events += b.Events
+	a.Throttled += b.Throttled
+	a.Elapsed += b.Elapsed
+	if !b.Oldest.IsZero() && (a.Oldest.IsZero() || b.Oldest.Before(a.Oldest)) {
+		a.Oldest = b.Oldest
+	}
+	if b.Newest.After(a.Newest) {
+		a.Newest = b.Newest
+	}
+	return a
+}
+
 // lookupRegionsAtOnce bounds the regions whose event history is collected
 // at the same time.
 const lookupRegionsAtOnce = 4
@@ -632,10 +653,22 @@ func lookupUncovered(ctx context.Context, log io.Writer, c *casefile.Case, run *
 			fmt.Fprintf(log, "collecting event history (LookupEvents) in %s from %s\n", region, timeText(from))
 			mu.Unlock()
 			client := ctapi.NewFromConfig(run.cfg, func(co *ctapi.Options) { co.Region = region })
-			st, err := lookup.Collect(ctx, client, region, lookup.Options{Account: account, Since: from, Until: until}, sink)
-			lr := lookupRun{region: region, stats: st}
-			if err != nil {
-				lr.err, lr.denied = err.Error(), trails.IsDenied(err)
+			// a day per window, each with its completion marker: an
+			// interrupted run over 90 days resumes at the day it was on
+			lr := lookupRun{region: region}
+			lim := evidence.NewLimiter(lookup.DefaultRate) // one pace for all of this region's windows
+			for start := from; start.Before(until); {
+				end := start.Add(lookupWindow)
+				if end.After(until) {
+					end = until
+				}
+				st, err := lookup.Collect(ctx, client, region, lookup.Options{Account: account, Since: start, Until: end, Limiter: lim}, sink)
+				lr.stats = addLookupStats(lr.stats, st)
+				if err != nil {
+					lr.err, lr.denied = err.Error(), trails.IsDenied(err)
+					break
+				}
+				start = end
 			}
 			runs[i] = lr
 		}()

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -138,5 +139,66 @@ func TestPathStyleFromProfileServices(t *testing.T) {
 	}
 	if !pathStyle(cfg) {
 		t.Error("an S3 endpoint from the profile's services section does not switch to path-style")
+	}
+}
+
+// TestAcquireEventHistoryByDay: the event history is collected a day per
+// window, each with its completion marker, so a run interrupted part way
+// resumes at the day it was on instead of asking the whole history again.
+func TestAcquireEventHistoryByDay(t *testing.T) {
+	srv := awstest.Moto(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var mu sync.Mutex
+	calls, stopAt := 0, 3
+	front := awstest.Front(t, srv.URL, func(w http.ResponseWriter, r *http.Request, op string) bool {
+		if op != "LookupEvents" {
+			return false
+		}
+		mu.Lock()
+		calls++
+		n, stop := calls, stopAt
+		mu.Unlock()
+		if n == stop {
+			cancel()
+			<-r.Context().Done()
+			return true
+		}
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		fmt.Fprint(w, `{"Events":[]}`)
+		return true
+	})
+	motoEnv(t, front.URL)
+	caseDir := filepath.Join(t.TempDir(), "case")
+	since := time.Now().UTC().Add(-5 * 24 * time.Hour).Format("2006-01-02")
+	args := []string{"acquire", "--case", caseDir, "--since", since, "--regions", "us-east-1", "--sources", "lookup"}
+	var out, errb strings.Builder
+	e := &env{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}
+	if code := e.run(ctx, args); code != ExitError {
+		t.Fatalf("interrupted run: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	mu.Lock()
+	first := calls
+	calls, stopAt = 0, -1
+	mu.Unlock()
+	stdout, stderr, code := harrier(t, args...)
+	if code != ExitOK {
+		t.Fatalf("resumed run: exit %d\n%s%s", code, stdout, stderr)
+	}
+	c, err := casefile.Open(caseDir, "test", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	markers := 0
+	for _, en := range c.Latest() {
+		if strings.HasSuffix(en.Path, "/complete.json") {
+			markers++
+		}
+	}
+	// five days and today's part: six windows, two done before the
+	// interruption, the rest now, none asked twice
+	if markers < 6 || first != 3 || calls != markers-2 {
+		t.Errorf("%d windows complete; %d requests before the interruption, %d after", markers, first, calls)
 	}
 }

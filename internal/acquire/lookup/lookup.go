@@ -54,9 +54,13 @@ type Options struct {
 	Since   time.Time // inclusive
 	Until   time.Time // exclusive
 	// Rate is the most requests per second sent, retries included;
-	// 0 means DefaultRate. It holds for one Collect: run one at a time per
-	// account and region.
+	// 0 means DefaultRate. It holds for one Collect; ignored when Limiter
+	// is set.
 	Rate float64
+	// Limiter paces the requests; nil means a new one at Rate. Share one
+	// between successive Collects of one account and region (windows of a
+	// longer period): the quota is theirs together.
+	Limiter *evidence.Limiter
 	// Now is the clock for request times in the provenance; nil means time.Now.
 	Now func() time.Time
 }
@@ -144,7 +148,10 @@ func Collect(ctx context.Context, api API, region string, opts Options, sink Sin
 		return st, nil
 	}
 
-	lim := evidence.NewLimiter(rate)
+	lim := opts.Limiter
+	if lim == nil {
+		lim = evidence.NewLimiter(rate)
+	}
 	since, end := window(opts.Since, opts.Until)
 	in := &cloudtrail.LookupEventsInput{StartTime: aws.Time(since), EndTime: aws.Time(end), MaxResults: aws.Int32(MaxResults)}
 	mk := marker{Source: Source{Service: "cloudtrail", API: "LookupEvents", Region: region, Account: opts.Account,
