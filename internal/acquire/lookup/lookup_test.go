@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/smithy-go"
 
+	"github.com/harrier-ir/harrier/internal/acquire/evidence"
 	"github.com/harrier-ir/harrier/internal/casefile"
 	"github.com/harrier-ir/harrier/internal/cloudtrail"
 )
@@ -369,4 +370,28 @@ func TestCLITime(t *testing.T) {
 			t.Errorf("cliTime(%s) = %s, want %s", in, got, want)
 		}
 	}
+}
+
+// TestCollectSharesALimiter: windows of one region collected one after
+// another with a shared limiter are paced as one stream, the first request
+// of a window included.
+func TestCollectSharesALimiter(t *testing.T) {
+	const rate = 20
+	f := newFakeTrail(t, history(300, since)) // six pages over the period
+	lim := evidence.NewLimiter(rate)
+	o := opts(rate)
+	mid := o.Since.Add(o.Until.Sub(o.Since) / 2)
+	first, second := o, o
+	first.Until, second.Since = mid, mid
+	first.Limiter, second.Limiter = lim, lim
+	for _, w := range []Options{first, second} {
+		if _, err := Collect(context.Background(), f.client(), "us-east-1", w, newMemSink()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	calls := f.taken()
+	if lim.Granted() != len(calls) {
+		t.Fatalf("the shared limiter let %d requests go; the fake saw %d", lim.Granted(), len(calls))
+	}
+	gaps(t, calls, rate)
 }
