@@ -210,24 +210,27 @@ func runAcquire(ctx context.Context, e *env, args []string) error {
 	}
 	defer c.Close()
 	defer st.Close()
+	// the log is written from several goroutines (the loader, the regions'
+	// event history, progress bars)
+	log := &lockedWriter{w: e.stderr}
 	// CloudTrail evidence is loaded as it lands, in batches, unless
 	// --no-ingest; what an interrupted earlier run stored is loaded too
 	var ld *loader
 	stop := make(chan struct{})
 	var loading sync.WaitGroup
 	if !o.noIngest {
-		if ld, err = newLoader(ctx, c, st, e.stderr); err != nil {
+		if ld, err = newLoader(ctx, c, st, log); err != nil {
 			return err
 		}
 		loading.Go(func() { ld.run(ctx, stop) })
 	}
-	res, err := acquire(ctx, e.stderr, c, cfg, o)
+	res, err := acquire(ctx, log, c, cfg, o)
 	close(stop)
 	loading.Wait()
 	if err != nil {
 		if ld != nil && ctx.Err() != nil {
 			// interrupted: what was stored stays; the next run loads the rest
-			fmt.Fprintln(e.stderr, "harrier: acquisition interrupted; what was collected is in the case, and a re-run resumes")
+			fmt.Fprintln(log, "harrier: acquisition interrupted; what was collected is in the case, and a re-run resumes")
 		}
 		return err
 	}

@@ -24,8 +24,25 @@ type progress struct {
 }
 
 func isTerminal(w io.Writer) bool {
+	if l, ok := w.(*lockedWriter); ok {
+		w = l.w
+	}
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// lockedWriter lets several goroutines write lines to one stream (acquire's
+// log: the downloads, the regions' event history, the loader, the progress
+// bars) without interleaving or racing.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 func startProgress(w io.Writer, c *ingest.Counters) *progress {
