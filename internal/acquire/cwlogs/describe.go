@@ -28,9 +28,9 @@ func describe(ctx context.Context, api API, group string, opts Options, lim *Lim
 		if err := lim.Wait(ctx); err != nil {
 			return nil, err
 		}
-		obs := &observer{lim: lim}
-		out, err := api.DescribeLogGroups(ctx, in, obs.option)
-		obs.done(err, &st.Requests, &st.Throttled)
+		obs := &evidence.Attempts{Lim: lim}
+		out, err := api.DescribeLogGroups(ctx, in, func(o *cloudwatchlogs.Options) { o.APIOptions = append(o.APIOptions, obs.Stack("HarrierLogsPace")) })
+		obs.Done(err, &st.Requests, &st.Throttled)
 		if err != nil {
 			return nil, fmt.Errorf("logs DescribeLogGroups %s: %w", group, err)
 		}

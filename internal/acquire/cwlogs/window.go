@@ -154,9 +154,9 @@ func (w *windowRun) collect(ctx context.Context) error {
 		}
 		src := evidence.Source{Service: "logs", API: "FilterLogEvents", Account: w.opts.Account, Region: w.opts.Region,
 			Params: params(in), Page: n, RequestTime: w.now().UTC()}
-		obs := &observer{lim: w.lim}
-		out, err := w.api.FilterLogEvents(ctx, in, obs.option)
-		obs.done(err, &w.st.Requests, &w.st.Throttled)
+		obs := &evidence.Attempts{Lim: w.lim}
+		out, err := w.api.FilterLogEvents(ctx, in, func(o *cloudwatchlogs.Options) { o.APIOptions = append(o.APIOptions, obs.Stack("HarrierLogsPace")) })
+		obs.Done(err, &w.st.Requests, &w.st.Throttled)
 		if err != nil {
 			return fmt.Errorf("logs FilterLogEvents %s page %d: %w", w.group, n, err)
 		}

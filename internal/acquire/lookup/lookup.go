@@ -16,9 +16,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
-	"github.com/aws/smithy-go/middleware"
 
 	"github.com/harrier-ir/harrier/internal/acquire/evidence"
 )
@@ -163,14 +161,10 @@ func Collect(ctx context.Context, api API, region string, opts Options, sink Sin
 		}
 		src := mk.Source
 		src.Page, src.NextTokenIn, src.RequestTime = n, aws.ToString(in.NextToken), now().UTC()
-		obs := &observer{lim: lim}
-		out, err := api.LookupEvents(ctx, in, obs.option)
-		st.Requests += max(obs.attempts, 1)
-		st.Throttled += obs.throttled
+		obs := &evidence.Attempts{Lim: lim}
+		out, err := api.LookupEvents(ctx, in, func(o *cloudtrail.Options) { o.APIOptions = append(o.APIOptions, obs.Stack("HarrierLookupPace")) })
+		obs.Done(err, &st.Requests, &st.Throttled)
 		if err != nil {
-			if obs.attempts == 0 && isThrottle(err) {
-				st.Throttled++
-			}
 			st.Elapsed = time.Since(start)
 			return st, fmt.Errorf("cloudtrail LookupEvents %s %s page %d: %w", opts.Account, region, n, err)
 		}
@@ -232,37 +226,3 @@ func window(since, until time.Time) (time.Time, time.Time) {
 	}
 	return since, end
 }
-
-// observer watches the attempts of one LookupEvents call from inside the
-// SDK client's retry loop: it paces every retry through lim (Collect paces
-// the first attempt) and counts attempts and throttles. With an API that
-// is not an SDK client it sees nothing.
-type observer struct {
-	lim       *evidence.Limiter
-	attempts  int
-	throttled int
-}
-
-func (o *observer) option(opts *cloudtrail.Options) {
-	opts.APIOptions = append(opts.APIOptions, func(st *middleware.Stack) error {
-		return st.Finalize.Insert(middleware.FinalizeMiddlewareFunc("HarrierLookupPace", o.attempt), "Retry", middleware.After)
-	})
-}
-
-func (o *observer) attempt(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
-	o.attempts++
-	if o.attempts > 1 {
-		if err := o.lim.Wait(ctx); err != nil {
-			return middleware.FinalizeOutput{}, middleware.Metadata{}, err
-		}
-	}
-	out, md, err := next.HandleFinalize(ctx, in)
-	if err != nil && isThrottle(err) {
-		o.throttled++
-	}
-	return out, md, err
-}
-
-var throttles = retry.IsErrorThrottles(retry.DefaultThrottles)
-
-func isThrottle(err error) bool { return throttles.IsErrorThrottle(err).Bool() }
