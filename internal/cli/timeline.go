@@ -3,13 +3,13 @@ package cli
 import (
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/harrier-ir/harrier/internal/report/export"
 	"github.com/harrier-ir/harrier/internal/scope"
 	"github.com/harrier-ir/harrier/internal/store"
 )
@@ -104,29 +104,6 @@ func parseTimeFlag(name, v string, end bool) (time.Time, error) {
 	return time.Time{}, usageErr("--%s %q: use RFC 3339 (2026-03-14T09:00:00Z) or a date (2026-03-14), UTC", name, v)
 }
 
-// timelineJSON is one line of `timeline --format jsonl`; its keys are a
-// public interface (docs/CLI.md).
-type timelineJSON struct {
-	Time         string `json:"time"`
-	EventID      string `json:"event_id"`
-	Account      string `json:"account"`
-	Region       string `json:"region"`
-	Principal    string `json:"principal"`
-	IdentityType string `json:"identity_type"`
-	AccessKeyID  string `json:"access_key_id"`
-	SourceIP     string `json:"source_ip"`
-	UserAgent    string `json:"user_agent"`
-	EventSource  string `json:"event_source"`
-	EventName    string `json:"event_name"`
-	Resource     string `json:"resource"`
-	ReadOnly     *bool  `json:"read_only"`
-	ErrorCode    string `json:"error_code"`
-	ErrorMessage string `json:"error_message"`
-	EvidenceFile string `json:"evidence_file"`
-	RecordIndex  int64  `json:"record_index"`
-	Integrity    string `json:"integrity"`
-}
-
 func timeText(t time.Time) string {
 	if t.IsZero() {
 		return ""
@@ -138,7 +115,7 @@ func writeTimeline(ctx context.Context, e *env, st *store.Store, f store.Filter,
 	var (
 		n   int
 		cw  *csv.Writer
-		enc *json.Encoder
+		jw  *export.JSONL
 	)
 	header := []string{"TIME", "ACCOUNT", "REGION", "PRINCIPAL", "ACCESS KEY", "SOURCE IP", "EVENT", "RESOURCE", "OUTCOME"}
 	switch format {
@@ -148,8 +125,9 @@ func writeTimeline(ctx context.Context, e *env, st *store.Store, f store.Filter,
 		cw = csv.NewWriter(e.stdout)
 		cw.Write([]string{"time", "event_id", "account", "region", "principal", "identity_type", "access_key_id", "source_ip", "user_agent", "event_source", "event_name", "resource", "read_only", "error_code", "error_message", "evidence_file", "record_index", "integrity"})
 	case "jsonl":
-		enc = json.NewEncoder(e.stdout)
-		enc.SetEscapeHTML(false)
+		// export's lines without the raw record: the same keys
+		// (docs/CLI.md), one definition
+		jw = export.NewJSONL(e.stdout, false)
 	}
 	err := st.Timeline(ctx, f, func(ev *store.TimelineEvent) error {
 		n++
@@ -172,17 +150,14 @@ func writeTimeline(ctx context.Context, e *env, st *store.Store, f store.Filter,
 				ev.SourceIP, ev.UserAgent, ev.EventSource, ev.EventName, ev.Resource, ro, ev.ErrorCode, ev.ErrorMessage, ev.EvidenceFile,
 				strconv.FormatInt(ev.RecordIndex, 10), ev.Integrity}))
 		default:
-			j := timelineJSON{Time: timeText(ev.Time), EventID: ev.EventID, Account: ev.Account, Region: ev.Region, Principal: ev.Principal(),
-				IdentityType: ev.IdentityType, AccessKeyID: ev.AccessKeyID, SourceIP: ev.SourceIP, UserAgent: ev.UserAgent,
-				EventSource: ev.EventSource, EventName: ev.EventName, Resource: ev.Resource, ErrorCode: ev.ErrorCode,
-				ErrorMessage: ev.ErrorMessage, EvidenceFile: ev.EvidenceFile, RecordIndex: ev.RecordIndex, Integrity: ev.Integrity}
-			if ev.ReadOnly.Valid {
-				b := ev.ReadOnly.Bool
-				j.ReadOnly = &b
-			}
-			return enc.Encode(j)
+			return jw.Write(&store.ExportEvent{TimelineEvent: *ev})
 		}
 	})
+	if jw != nil {
+		if ferr := jw.Flush(); err == nil {
+			err = ferr
+		}
+	}
 	if cw != nil {
 		cw.Flush()
 		if err == nil {
