@@ -113,9 +113,9 @@ func timeText(t time.Time) string {
 
 func writeTimeline(ctx context.Context, e *env, st *store.Store, f store.Filter, format string) error {
 	var (
-		n   int
-		cw  *csv.Writer
-		jw  *export.JSONL
+		n  int
+		cw *csv.Writer
+		jw *export.JSONL
 	)
 	header := []string{"TIME", "ACCOUNT", "REGION", "PRINCIPAL", "ACCESS KEY", "SOURCE IP", "EVENT", "RESOURCE", "OUTCOME"}
 	switch format {
