@@ -12,7 +12,6 @@ import (
 
 	"github.com/harrier-ir/harrier/internal/detect"
 	"github.com/harrier-ir/harrier/internal/report/export"
-	"github.com/harrier-ir/harrier/internal/scope"
 	"github.com/harrier-ir/harrier/internal/store"
 )
 
@@ -22,10 +21,7 @@ type exportOptions struct {
 	path              string // out resolved: where the export is written (checkOutputPath)
 	overwrite         bool
 	omitRecord        bool
-	filter            store.Filter
-	filtered          bool // an event filter was given
-	scope             *scope.Seed
-	scopeText         string
+	ev                eventFilter
 }
 
 func runExport(ctx context.Context, e *env, args []string) error {
@@ -37,19 +33,7 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.out, "o", "", "the output file (a directory for parquet); - for standard output")
 	fs.BoolVar(&o.overwrite, "overwrite", false, "replace an existing output file, or a directory holding an earlier Parquet export")
 	fs.BoolVar(&o.omitRecord, "no-record", false, "jsonl events: leave out each event's raw CloudTrail record")
-	var keys, principals, ips, events, sources, accounts, regions listFlag
-	fs.Var(&keys, "key", "access key id (repeatable, comma-separated)")
-	fs.Var(&principals, "principal", "principal ARN; * and ? glob; matches the caller and its role")
-	fs.Var(&ips, "ip", "source IP address or CIDR block")
-	fs.Var(&events, "event", "event name; * and ? glob, any case")
-	fs.Var(&sources, "source", "event source, e.g. iam.amazonaws.com or iam*")
-	fs.Var(&accounts, "account", "account id")
-	fs.Var(&regions, "region", "AWS region")
-	fs.BoolVar(&o.filter.ErrorsOnly, "errors", false, "only calls that failed")
-	since := fs.String("since", "", "from this time on (RFC 3339 or YYYY-MM-DD, UTC)")
-	until := fs.String("until", "", "before this time (RFC 3339, or YYYY-MM-DD meaning the end of that day)")
-	fs.IntVar(&o.filter.Limit, "limit", 0, "at most this many events")
-	fs.StringVar(&o.scopeText, "scope", "", "only the events of a scoped compromise: key:ACCESS_KEY_ID, principal:ARN or ip:ADDRESS (see harrier scope); --since and --until bound it")
+	o.ev.register(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -75,35 +59,15 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	if o.out == "-" && o.format == "parquet" {
 		return usageErr("parquet is a directory of files: name it with -o DIR")
 	}
-	if o.scopeText != "" {
-		sd, err := parseScopeSeed(o.scopeText)
-		if err != nil {
-			return err
-		}
-		o.scope = &sd
-	}
-	f := &o.filter
-	f.AccessKeys, f.Principals, f.IPs, f.Events, f.Sources, f.Accounts, f.Regions = keys, principals, ips, events, sources, accounts, regions
-	for _, ip := range ips {
-		if _, err := netip.ParsePrefix(ip); err == nil {
-			if o.format == "parquet" && !netip.MustParsePrefix(ip).Addr().Is4() {
-				return usageErr("--ip %s: an IPv6 CIDR block cannot be applied to a parquet export (name addresses, or export jsonl)", ip)
-			}
-			continue
-		}
-		if _, err := netip.ParseAddr(ip); err != nil {
-			return usageErr("--ip %q is neither an IP address nor a CIDR block", ip)
-		}
-	}
-	if f.Since, err = parseTimeFlag("since", *since, false); err != nil {
+	if err := o.ev.parse(); err != nil {
 		return err
 	}
-	if f.Until, err = parseTimeFlag("until", *until, true); err != nil {
-		return err
+	for _, ip := range o.ev.ips {
+		if p, err := netip.ParsePrefix(ip); err == nil && o.format == "parquet" && !p.Addr().Is4() {
+			return usageErr("--ip %s: an IPv6 CIDR block cannot be applied to a parquet export (name addresses, or export jsonl)", ip)
+		}
 	}
-	o.filtered = len(keys)+len(principals)+len(ips)+len(events)+len(sources)+len(accounts)+len(regions) > 0 ||
-		f.ErrorsOnly || !f.Since.IsZero() || !f.Until.IsZero() || f.Limit != 0 || o.scope != nil
-	if o.what == "findings" && o.filtered {
+	if o.what == "findings" && o.ev.given() {
 		return usageErr("the event filters select events; findings are exported whole (filter them with jq, or hunt again)")
 	}
 	if o.what == "findings" && o.omitRecord {
@@ -124,12 +88,8 @@ func runExport(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	if o.scope != nil {
-		rep, err := scope.Run(ctx, st, scope.Options{Seeds: []scope.Seed{*o.scope}, Since: f.Since, Until: f.Until})
-		if err != nil {
-			return fmt.Errorf("--scope %s: %w", o.scopeText, err)
-		}
-		f.Scope = &store.ScopeSet{AccessKeys: rep.AccessKeyIDs, EventIDs: rep.EventIDs}
+	if err := o.ev.resolveScope(ctx, st); err != nil {
+		return err
 	}
 	switch {
 	case o.format == "parquet":
@@ -148,7 +108,7 @@ func exportEvents(ctx context.Context, e *env, st *store.Store, o exportOptions)
 		if err != nil {
 			return err
 		}
-		err = st.ExportEvents(ctx, o.filter, func(ev *store.ExportEvent) error {
+		err = st.ExportEvents(ctx, o.ev.f, func(ev *store.ExportEvent) error {
 			err := ew.Write(ev)
 			if errors.Is(err, export.ErrNoTime) {
 				noTime++
@@ -272,7 +232,7 @@ func exportParquet(ctx context.Context, e *env, st *store.Store, o exportOptions
 	}
 	defer os.RemoveAll(scratch)
 	data := filepath.Join(scratch, "data")
-	n, err := st.ExportParquet(ctx, o.filter, data)
+	n, err := st.ExportParquet(ctx, o.ev.f, data)
 	if err != nil {
 		return err
 	}

@@ -4,44 +4,25 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
-	"net/netip"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/harrier-ir/harrier/internal/report/export"
-	"github.com/harrier-ir/harrier/internal/scope"
 	"github.com/harrier-ir/harrier/internal/store"
 )
 
 func runTimeline(ctx context.Context, e *env, args []string) error {
 	fs := flagSet(e, "timeline", "--case DIR [filters] [--format table|csv|jsonl]")
 	caseFlag := fs.String("case", "", "the case folder; or HARRIER_CASE")
-	var f store.Filter
-	var keys, principals, ips, events, sources, accounts, regions listFlag
-	fs.Var(&keys, "key", "access key id (repeatable, comma-separated)")
-	fs.Var(&principals, "principal", "principal ARN; * and ? glob; matches the caller and its role")
-	fs.Var(&ips, "ip", "source IP address or CIDR block")
-	fs.Var(&events, "event", "event name; * and ? glob, any case")
-	fs.Var(&sources, "source", "event source, e.g. iam.amazonaws.com or iam*")
-	fs.Var(&accounts, "account", "account id")
-	fs.Var(&regions, "region", "AWS region")
-	fs.BoolVar(&f.ErrorsOnly, "errors", false, "only calls that failed")
-	since := fs.String("since", "", "from this time on (RFC 3339 or YYYY-MM-DD, UTC)")
-	until := fs.String("until", "", "before this time (RFC 3339, or YYYY-MM-DD meaning the end of that day)")
-	fs.IntVar(&f.Limit, "limit", 0, "at most this many events")
+	var ef eventFilter
+	ef.register(fs)
 	format := fs.String("format", "table", "output: table, csv or jsonl")
-	scopeFlag := fs.String("scope", "", "only the events of a scoped compromise: key:ACCESS_KEY_ID, principal:ARN or ip:ADDRESS (see harrier scope); --since and --until bound it")
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	var scopeSeed *scope.Seed
-	if *scopeFlag != "" {
-		sd, err := parseScopeSeed(*scopeFlag)
-		if err != nil {
-			return err
-		}
-		scopeSeed = &sd
+	if err := ef.parse(); err != nil {
+		return err
 	}
 	if err := checkFormat(*format, "table", "csv", "jsonl"); err != nil {
 		return err
@@ -50,35 +31,16 @@ func runTimeline(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	f.AccessKeys, f.Principals, f.IPs, f.Events, f.Sources, f.Accounts, f.Regions = keys, principals, ips, events, sources, accounts, regions
-	for _, ip := range ips {
-		if _, err := netip.ParsePrefix(ip); err == nil {
-			continue
-		}
-		if _, err := netip.ParseAddr(ip); err != nil {
-			return usageErr("--ip %q is neither an IP address nor a CIDR block", ip)
-		}
-	}
-	if f.Since, err = parseTimeFlag("since", *since, false); err != nil {
-		return err
-	}
-	if f.Until, err = parseTimeFlag("until", *until, true); err != nil {
-		return err
-	}
 	c, st, err := openForRead(ctx, dir, false)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
 	defer st.Close()
-	if scopeSeed != nil {
-		rep, err := scope.Run(ctx, st, scope.Options{Seeds: []scope.Seed{*scopeSeed}, Since: f.Since, Until: f.Until})
-		if err != nil {
-			return fmt.Errorf("--scope %s: %w", *scopeFlag, err)
-		}
-		f.Scope = &store.ScopeSet{AccessKeys: rep.AccessKeyIDs, EventIDs: rep.EventIDs}
+	if err := ef.resolveScope(ctx, st); err != nil {
+		return err
 	}
-	return writeTimeline(ctx, e, st, f, *format)
+	return writeTimeline(ctx, e, st, ef.f, *format)
 }
 
 // parseTimeFlag reads RFC 3339 or a bare date (UTC). A bare date given as an
