@@ -34,13 +34,7 @@ func forensicClients(cfg aws.Config, w io.Writer, commandTimeout time.Duration) 
 func runCollectInstance(ctx context.Context, e *env, args []string) error {
 	fs := flagSet(e, "collect instance", "i-... --case DIR [--apply] [--memory --memory-bucket B --memory-tool-url URL] [--forensic-account ID [--kms-key KEY]] [--forensic-instance i-... [--forensic-az AZ]]")
 	var f respondFlags
-	fs.StringVar(&f.caseDir, "case", "", "the case folder (its id tags the snapshots; actions.jsonl records what is done); or HARRIER_CASE")
-	fs.BoolVar(&f.apply, "apply", false, "make the calls (without it, only the plan is printed)")
-	fs.StringVar(&f.format, "format", "text", "the plan as text or json")
-	fs.StringVar(&f.account, "account", "", "the account the credentials must be for (refused otherwise)")
-	fs.StringVar(&f.target.region, "region", "", "the instance's region (default the configuration's)")
-	fs.StringVar(&f.target.profile, "profile", "", "the AWS profile to use (default: the standard credential chain)")
-	fs.StringVar(&f.target.roleARN, "role-arn", "", "assume this responder role first")
+	f.register(fs, "the case folder (its id tags the snapshots; actions.jsonl records what is done); or HARRIER_CASE", "make the calls (without it, only the plan is printed)", "the instance's region (default the configuration's)")
 	var o respond.CollectOptions
 	fs.BoolVar(&o.Memory, "memory", false, "capture memory first, through SSM Run Command (changes the instance: the plan says how)")
 	fs.StringVar(&o.MemoryTool, "memory-tool", "", "avml (Linux, the default), lime (Linux, a module built for its kernel) or winpmem (Windows, the default there)")

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -21,16 +22,25 @@ type respondFlags struct {
 	target                   awsTarget
 }
 
+// register adds the flags contain, undo and collect instance share; the
+// case, --apply and --region help say what each does with them (no
+// --region when regionHelp is "").
+func (f *respondFlags) register(fs *flag.FlagSet, caseHelp, applyHelp, regionHelp string) {
+	fs.StringVar(&f.caseDir, "case", "", caseHelp)
+	fs.BoolVar(&f.apply, "apply", false, applyHelp)
+	fs.StringVar(&f.format, "format", "text", "the plan as text or json")
+	fs.StringVar(&f.account, "account", "", "the account the credentials must be for (refused otherwise)")
+	if regionHelp != "" {
+		fs.StringVar(&f.target.region, "region", "", regionHelp)
+	}
+	fs.StringVar(&f.target.profile, "profile", "", "the AWS profile to use (default: the standard credential chain)")
+	fs.StringVar(&f.target.roleARN, "role-arn", "", "assume this responder role first")
+}
+
 func runContain(ctx context.Context, e *env, args []string) error {
 	fs := flagSet(e, "contain", "key AKIA... | user NAME | role NAME | instance i-... --case DIR [--apply] [--format text|json]")
 	var f respondFlags
-	fs.StringVar(&f.caseDir, "case", "", "the case folder (its id names the policies and tags; actions.jsonl records what is done); or HARRIER_CASE")
-	fs.BoolVar(&f.apply, "apply", false, "make the changes (without it, only the plan is printed)")
-	fs.StringVar(&f.format, "format", "text", "the plan as text or json")
-	fs.StringVar(&f.account, "account", "", "the account the credentials must be for (refused otherwise)")
-	fs.StringVar(&f.target.region, "region", "", "the region of the regional calls (EC2, Auto Scaling, ELB); default the configuration's")
-	fs.StringVar(&f.target.profile, "profile", "", "the AWS profile to use (default: the standard credential chain)")
-	fs.StringVar(&f.target.roleARN, "role-arn", "", "assume this responder role first")
+	f.register(fs, "the case folder (its id names the policies and tags; actions.jsonl records what is done); or HARRIER_CASE", "make the changes (without it, only the plan is printed)", "the region of the regional calls (EC2, Auto Scaling, ELB); default the configuration's")
 	nacl := fs.Bool("nacl", false, "instance: also replace the subnet's network ACL with a deny-all one (cuts tracked connections, and the whole subnet)")
 	detachProfile := fs.Bool("detach-profile", false, "instance: also detach its IAM instance profile")
 	detachProfiles := fs.Bool("detach-profiles", false, "role: also take the role out of every instance profile")

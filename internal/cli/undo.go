@@ -12,12 +12,7 @@ import (
 func runUndo(ctx context.Context, e *env, args []string) error {
 	fs := flagSet(e, "undo", "ACTION_ID|RUN_ID ... --case DIR [--apply] [--format text|json]")
 	var f respondFlags
-	fs.StringVar(&f.caseDir, "case", "", "the case folder whose audit log (actions.jsonl) holds the actions; or HARRIER_CASE")
-	fs.BoolVar(&f.apply, "apply", false, "make the reverse calls (without it, only the plan is printed)")
-	fs.StringVar(&f.format, "format", "text", "the plan as text or json")
-	fs.StringVar(&f.account, "account", "", "the account the credentials must be for (refused otherwise)")
-	fs.StringVar(&f.target.profile, "profile", "", "the AWS profile to use (default: the standard credential chain)")
-	fs.StringVar(&f.target.roleARN, "role-arn", "", "assume this responder role first")
+	f.register(fs, "the case folder whose audit log (actions.jsonl) holds the actions; or HARRIER_CASE", "make the reverse calls (without it, only the plan is printed)", "")
 	ids, err := parse(fs, args)
 	if err != nil {
 		return err
